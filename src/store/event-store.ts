@@ -7,8 +7,9 @@
  * - Event ids are opaque strings, strictly increasing in commit order; `compareIds` orders them.
  * - Every committed event reaches every `onAppended` listener once, in id order.
  */
-import type { Intervention } from "../domain/intervention.ts";
+
 import type { PendingEvent, RelayEvent } from "../domain/events.ts";
+import type { Intervention } from "../domain/intervention.ts";
 
 /** Given the current state of the rows a batch touches, returns the events to store. */
 export type Decide = (current: ReadonlyMap<string, Intervention>) => PendingEvent[];

@@ -1,0 +1,239 @@
+/**
+ * Behaviour every EventStore must show. Each implementation's test file calls
+ * `describeEventStoreContract` with a factory that gives a fresh, empty store.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { decideEvents } from "../domain/changes.ts";
+import { buildColumnMapping } from "../domain/column-mapping.ts";
+import type { PendingEvent, RelayEvent } from "../domain/events.ts";
+import type { Intervention } from "../domain/intervention.ts";
+import { normalizeRecord } from "../domain/normalize.ts";
+import type { EventStore } from "./event-store.ts";
+import type { Outbox } from "./outbox.ts";
+
+const mapping = buildColumnMapping();
+
+export function sampleRecord(
+  id: number,
+  statut = "En attente",
+  extra: Record<string, unknown> = {},
+): Intervention {
+  return normalizeRecord(
+    id,
+    {
+      ID2: `INT-${id}`,
+      Agent: "Marie Durand",
+      Localisation: "1 quai X, 13002 Marseille",
+      Statut: statut,
+      ...extra,
+    },
+    mapping,
+  );
+}
+
+/** Commits records through the real decision, as the ingest service does. */
+export function commitRecords(store: EventStore, records: Intervention[]): Promise<RelayEvent[]> {
+  return store.commit(
+    records.map((record) => String(record.id)),
+    (current) => decideEvents(records, current, { source: "webhook", mapping }),
+  );
+}
+
+export function describeEventStoreContract(
+  name: string,
+  open: () => Promise<EventStore & Outbox>,
+): void {
+  describe(`${name} store contract`, () => {
+    it("assigns strictly increasing ids in commit order", async () => {
+      const store = await open();
+      const first = await commitRecords(store, [sampleRecord(1), sampleRecord(2)]);
+      const second = await commitRecords(store, [sampleRecord(3)]);
+      const ids = [...first, ...second].map((event) => event.id);
+      assert.equal(ids.length, 3);
+      for (let i = 1; i < ids.length; i++) {
+        assert.ok(
+          store.compareIds(ids[i - 1] as string, ids[i] as string) < 0,
+          `${ids[i - 1]} < ${ids[i]}`,
+        );
+      }
+      await store.close();
+    });
+
+    it("stores nothing for a row identical to the known state", async () => {
+      const store = await open();
+      await commitRecords(store, [sampleRecord(1)]);
+      const again = await commitRecords(store, [sampleRecord(1)]);
+      assert.deepEqual(again, []);
+      const snapshot = await store.snapshot();
+      assert.equal(snapshot.records.length, 1);
+      await store.close();
+    });
+
+    it("keeps the current state and the id it is consistent with", async () => {
+      const store = await open();
+      await commitRecords(store, [sampleRecord(1), sampleRecord(2)]);
+      const [update] = await commitRecords(store, [sampleRecord(1, "En cours")]);
+      const snapshot = await store.snapshot();
+      assert.equal(snapshot.lastEventId, update?.id);
+      const one = snapshot.records.find((record) => record.id === 1);
+      assert.equal(one?.statut, "En cours");
+      assert.equal(update?.type, "record.updated");
+      assert.deepEqual(update?.changes?.statut, { from: "En attente", to: "En cours" });
+      await store.close();
+    });
+
+    it("removes a record from the state on record.removed", async () => {
+      const store = await open();
+      await commitRecords(store, [sampleRecord(1), sampleRecord(2)]);
+      await store.commit(["1"], (current) => {
+        const record = current.get("1");
+        assert.ok(record);
+        return [
+          { type: "record.removed", source: "reconciliation", record } satisfies PendingEvent,
+        ];
+      });
+      const snapshot = await store.snapshot();
+      assert.deepEqual(
+        snapshot.records.map((record) => record.id),
+        [2],
+      );
+      await store.close();
+    });
+
+    it("reads every event after an id, in order, and pages with a limit", async () => {
+      const store = await open();
+      const events = await commitRecords(
+        store,
+        [1, 2, 3, 4, 5].map((id) => sampleRecord(id)),
+      );
+      const first = events[0]?.id as string;
+      const page = await store.readAfter(first, 2);
+      assert.equal(page.kind, "events");
+      assert.deepEqual(
+        page.kind === "events" ? page.events.map((event) => event.id) : [],
+        events.slice(1, 3).map((event) => event.id),
+      );
+      const tail = await store.readAfter(events[4]?.id as string, 10);
+      assert.deepEqual(tail, { kind: "events", events: [] });
+      await store.close();
+    });
+
+    it("reports a gap for an unknown id, a malformed id or a pruned id", async () => {
+      const store = await open();
+      const events = await commitRecords(
+        store,
+        [1, 2, 3, 4].map((id) => sampleRecord(id)),
+      );
+      assert.equal((await store.readAfter("999999999", 10)).kind, "gap");
+      assert.equal((await store.readAfter("not-an-id\r\n", 10)).kind, "gap");
+      const pruned = await store.prune({ maxEvents: 2, maxAgeMs: 3_600_000 }, Date.now());
+      assert.equal(pruned, 2);
+      assert.equal((await store.readAfter(events[0]?.id as string, 10)).kind, "gap");
+      const fromKept = await store.readAfter(events[1]?.id as string, 10);
+      assert.deepEqual(
+        fromKept.kind === "events" ? fromKept.events.map((event) => event.id) : null,
+        events.slice(2).map((event) => event.id),
+      );
+      assert.equal((await store.snapshot()).records.length, 4, "pruning never touches state");
+      await store.close();
+    });
+
+    it("prunes events older than the maximum age", async () => {
+      const store = await open();
+      await commitRecords(store, [sampleRecord(1), sampleRecord(2)]);
+      const pruned = await store.prune({ maxEvents: 1000, maxAgeMs: 60_000 }, Date.now() + 120_000);
+      assert.equal(pruned, 2);
+      assert.deepEqual(await store.readLatest(10), []);
+      await store.close();
+    });
+
+    it("reads the latest events oldest first and pages backwards", async () => {
+      const store = await open();
+      const events = await commitRecords(
+        store,
+        [1, 2, 3, 4, 5].map((id) => sampleRecord(id)),
+      );
+      const latest = await store.readLatest(2);
+      assert.deepEqual(
+        latest.map((event) => event.id),
+        events.slice(3).map((event) => event.id),
+      );
+      const before = await store.readLatest(2, events[3]?.id);
+      assert.deepEqual(
+        before.map((event) => event.id),
+        events.slice(1, 3).map((event) => event.id),
+      );
+      await store.close();
+    });
+
+    it("tells listeners about every committed event once, in order", async () => {
+      const store = await open();
+      const seen: string[] = [];
+      const stop = store.onAppended((events) => {
+        for (const event of events) seen.push(event.id);
+      });
+      const a = await commitRecords(store, [sampleRecord(1), sampleRecord(2)]);
+      await commitRecords(store, [sampleRecord(1)]);
+      const b = await commitRecords(store, [sampleRecord(2, "Bloqué")]);
+      // Listeners may run on another connection (Redis): wait until they caught up.
+      const deadline = Date.now() + 2000;
+      while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(
+        seen,
+        [...a, ...b].map((event) => event.id),
+      );
+      stop();
+      await store.close();
+    });
+
+    it("writes outbox entries with their events and keeps the first of duplicate keys", async () => {
+      const store = await open();
+      const outbox = (events: readonly RelayEvent[]) =>
+        events.map((event) => ({
+          key: `${event.record.id}:tchap`,
+          destination: "tchap",
+          payload: { id: event.id },
+        }));
+      await store.commit(
+        ["1"],
+        (current) => decideEvents([sampleRecord(1)], current, { source: "webhook", mapping }),
+        { outbox },
+      );
+      await store.commit(
+        ["1"],
+        (current) =>
+          decideEvents([sampleRecord(1, "Bloqué")], current, { source: "webhook", mapping }),
+        { outbox },
+      );
+      const due = await store.due(Date.now() + 1, 10);
+      assert.equal(due.length, 1);
+      assert.equal(due[0]?.key, "1:tchap");
+      assert.deepEqual(await store.counts(), { pending: 1, sent: 0, failed: 0 });
+      await store.reschedule("1:tchap", Date.now() + 60_000, "HTTP 500", Date.now());
+      assert.equal((await store.due(Date.now() + 1, 10)).length, 0, "rescheduled items wait");
+      await store.markFailed("1:tchap", "too many attempts", Date.now());
+      const failed = await store.list({ status: "failed", limit: 10 });
+      assert.equal(failed[0]?.attempts, 2);
+      assert.equal(failed[0]?.lastError, "too many attempts");
+      await store.close();
+    });
+
+    it("stores no event and no outbox entry when the decision throws", async () => {
+      const store = await open();
+      await assert.rejects(
+        store.commit(["1"], () => {
+          throw new Error("boom");
+        }),
+      );
+      assert.equal((await store.snapshot()).lastEventId, null);
+      await commitRecords(store, [sampleRecord(1)]);
+      assert.equal(
+        (await store.snapshot()).records.length,
+        1,
+        "the store still works after a failed commit",
+      );
+      await store.close();
+    });
+  });
+}

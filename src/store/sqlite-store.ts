@@ -1,0 +1,288 @@
+/**
+ * The default event store: one SQLite file (node:sqlite, WAL). Events, the current state of
+ * each record and the alert outbox live in one database so a commit writes all three at once.
+ * One relay process owns the file; scale-out uses the Redis store instead.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { RelayEvent } from "../domain/events.ts";
+import { type Intervention, recordKey } from "../domain/intervention.ts";
+import type {
+  CommitOptions,
+  Decide,
+  EventStore,
+  ReadAfterResult,
+  RetentionPolicy,
+  Snapshot,
+} from "./event-store.ts";
+import { AppendListeners, compareSequenceIds, parseSequenceId } from "./listeners.ts";
+import type { Outbox, OutboxCounts, OutboxItem, OutboxStatus } from "./outbox.ts";
+
+export interface SqliteStoreOptions {
+  /** Path of the database file. */
+  file: string;
+  /**
+   * `FULL` (default) syncs the WAL on every commit: an acknowledged webhook survives a power
+   * cut. `NORMAL` survives a process crash only, for disks where fsync is slow.
+   */
+  synchronous?: "FULL" | "NORMAL";
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+  key TEXT PRIMARY KEY,
+  json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+  key TEXT PRIMARY KEY,
+  destination TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+`;
+
+interface OutboxRow {
+  key: string;
+  destination: string;
+  payload: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toItem(row: OutboxRow): OutboxItem {
+  return {
+    key: row.key,
+    destination: row.destination,
+    payload: JSON.parse(row.payload),
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export class SqliteStore implements EventStore, Outbox {
+  readonly kind = "sqlite";
+  readonly #db: DatabaseSync;
+  readonly #listeners = new AppendListeners();
+  readonly #statements: Record<string, StatementSync>;
+  #lastSeq: number;
+  #prunedThrough: number;
+  #closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    mkdirSync(dirname(options.file), { recursive: true });
+    this.#db = new DatabaseSync(options.file);
+    this.#db.exec(
+      `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous ?? "FULL"};`,
+    );
+    this.#db.exec("PRAGMA busy_timeout = 5000;");
+    this.#db.exec(SCHEMA);
+    const prepare = (sql: string) => this.#db.prepare(sql);
+    this.#statements = {
+      getRecord: prepare("SELECT json FROM records WHERE key = ?"),
+      putRecord: prepare(
+        "INSERT INTO records (key, json) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET json = excluded.json",
+      ),
+      deleteRecord: prepare("DELETE FROM records WHERE key = ?"),
+      allRecords: prepare("SELECT json FROM records ORDER BY key"),
+      insertEvent: prepare("INSERT INTO events (seq, time_ms, json) VALUES (?, ?, ?)"),
+      eventsAfter: prepare("SELECT json FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
+      eventsBefore: prepare("SELECT json FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?"),
+      getMeta: prepare("SELECT value FROM meta WHERE name = ?"),
+      putMeta: prepare(
+        "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+      ),
+      pruneByCount: prepare("DELETE FROM events WHERE seq <= ?"),
+      maxPrunedByAge: prepare("SELECT MAX(seq) AS seq FROM events WHERE time_ms < ?"),
+      insertOutbox: prepare(
+        "INSERT OR IGNORE INTO outbox (key, destination, payload, status, attempts, next_attempt_at, last_error, created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, NULL, ?, ?)",
+      ),
+      dueOutbox: prepare(
+        "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY created_at, key LIMIT ?",
+      ),
+      updateOutbox: prepare(
+        "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE key = ?",
+      ),
+      listOutbox: prepare(
+        "SELECT * FROM outbox WHERE (? IS NULL OR status = ?) ORDER BY updated_at DESC LIMIT ?",
+      ),
+      countOutbox: prepare("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status"),
+    };
+    this.#lastSeq = this.#meta("last_seq");
+    this.#prunedThrough = this.#meta("pruned_through");
+  }
+
+  #stmt(name: string): StatementSync {
+    const statement = this.#statements[name];
+    if (!statement) throw new Error(`unknown statement ${name}`);
+    return statement;
+  }
+
+  #meta(name: string): number {
+    const row = this.#stmt("getMeta").get(name) as { value: number } | undefined;
+    return row?.value ?? 0;
+  }
+
+  async commit(
+    keys: readonly string[],
+    decide: Decide,
+    options?: CommitOptions,
+  ): Promise<RelayEvent[]> {
+    if (this.#closed) throw new Error("store closed");
+    // node:sqlite is synchronous: from BEGIN to COMMIT nothing else runs on this thread, and
+    // IMMEDIATE takes the write lock up front so another process cannot interleave.
+    this.#db.exec("BEGIN IMMEDIATE");
+    let events: RelayEvent[];
+    try {
+      const current = new Map<string, Intervention>();
+      for (const key of keys) {
+        const row = this.#stmt("getRecord").get(key) as { json: string } | undefined;
+        if (row) current.set(key, JSON.parse(row.json));
+      }
+      const nowMs = Date.now();
+      const time = new Date(nowMs).toISOString();
+      let seq = this.#lastSeq;
+      events = decide(current).map((pending) => ({ ...pending, id: String(++seq), time }));
+      for (const event of events) {
+        this.#stmt("insertEvent").run(Number(event.id), nowMs, JSON.stringify(event));
+        const key = recordKey(event.record.id);
+        if (event.type === "record.removed") this.#stmt("deleteRecord").run(key);
+        else this.#stmt("putRecord").run(key, JSON.stringify(event.record));
+      }
+      for (const entry of options?.outbox?.(events) ?? []) {
+        this.#stmt("insertOutbox").run(
+          entry.key,
+          entry.destination,
+          JSON.stringify(entry.payload),
+          nowMs,
+          nowMs,
+          nowMs,
+        );
+      }
+      if (events.length > 0) this.#stmt("putMeta").run("last_seq", seq);
+      this.#db.exec("COMMIT");
+      this.#lastSeq = seq;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    this.#listeners.emit(events);
+    return events;
+  }
+
+  async readAfter(afterId: string, limit: number): Promise<ReadAfterResult> {
+    const after = parseSequenceId(afterId);
+    if (after === null || after > this.#lastSeq || after < this.#prunedThrough)
+      return { kind: "gap" };
+    const rows = this.#stmt("eventsAfter").all(after, limit) as { json: string }[];
+    return { kind: "events", events: rows.map((row) => JSON.parse(row.json)) };
+  }
+
+  async readLatest(limit: number, beforeId?: string): Promise<RelayEvent[]> {
+    const before =
+      beforeId === undefined ? Number.MAX_SAFE_INTEGER : (parseSequenceId(beforeId) ?? 0);
+    const rows = this.#stmt("eventsBefore").all(before, limit) as { json: string }[];
+    return rows.reverse().map((row) => JSON.parse(row.json));
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const rows = this.#stmt("allRecords").all() as { json: string }[];
+    return {
+      records: rows.map((row) => JSON.parse(row.json)),
+      lastEventId: this.#lastSeq === 0 ? null : String(this.#lastSeq),
+    };
+  }
+
+  async prune(policy: RetentionPolicy, now: number): Promise<number> {
+    const byCount = this.#lastSeq - policy.maxEvents;
+    const byAge =
+      (this.#stmt("maxPrunedByAge").get(now - policy.maxAgeMs) as { seq: number | null }).seq ?? 0;
+    const through = Math.max(byCount, byAge);
+    if (through <= this.#prunedThrough) return 0;
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const { changes } = this.#stmt("pruneByCount").run(through);
+      this.#stmt("putMeta").run("pruned_through", through);
+      this.#db.exec("COMMIT");
+      this.#prunedThrough = through;
+      return Number(changes);
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  compareIds(a: string, b: string): number {
+    return compareSequenceIds(a, b);
+  }
+
+  onAppended(listener: (events: readonly RelayEvent[]) => void): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  isReady(): boolean {
+    return !this.#closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  // Outbox
+
+  async due(now: number, limit: number): Promise<OutboxItem[]> {
+    return (this.#stmt("dueOutbox").all(now, limit) as unknown as OutboxRow[]).map(toItem);
+  }
+
+  async markSent(key: string, now: number): Promise<void> {
+    this.#stmt("updateOutbox").run("sent", now, null, now, key);
+  }
+
+  async reschedule(key: string, nextAttemptAt: number, error: string, now: number): Promise<void> {
+    this.#stmt("updateOutbox").run("pending", nextAttemptAt, error, now, key);
+  }
+
+  async markFailed(key: string, error: string, now: number): Promise<void> {
+    this.#stmt("updateOutbox").run("failed", now, error, now, key);
+  }
+
+  async list(filter: { status?: OutboxStatus; limit: number }): Promise<OutboxItem[]> {
+    const status = filter.status ?? null;
+    return (
+      this.#stmt("listOutbox").all(status, status, filter.limit) as unknown as OutboxRow[]
+    ).map(toItem);
+  }
+
+  async counts(): Promise<OutboxCounts> {
+    const counts: OutboxCounts = { pending: 0, sent: 0, failed: 0 };
+    for (const row of this.#stmt("countOutbox").all() as { status: OutboxStatus; n: number }[]) {
+      counts[row.status] = row.n;
+    }
+    return counts;
+  }
+}
