@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/** `grist-realtime <command>`: serve (default), token, and the commands other modules add. */
+import { runServeCommand } from "./serve-command.ts";
+import { runTokenCommand } from "./token-command.ts";
+import type { CommandIo } from "./io.ts";
+
+type Command = (argv: string[], io: CommandIo) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  serve: { run: runServeCommand, summary: "démarre le relais (commande par défaut)" },
+  token: { run: runTokenCommand, summary: "crée un jeton d'abonné (JWT) pour un rôle et des départements" },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`);
+  return `Usage : grist-realtime <commande> [options]\n\nCommandes :\n${lines.join("\n")}\n\n« grist-realtime <commande> --help » détaille les options.\n`;
+}
+
+export async function main(argv: string[], io: CommandIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === "--help" || first === "-h" || first === "help") {
+    io.stdout.write(usage());
+    return 0;
+  }
+  if (first === undefined || first.startsWith("--")) return COMMANDS.serve!.run(argv, io);
+  const command = COMMANDS[first];
+  if (!command) {
+    io.stderr.write(`Commande inconnue : ${first}\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(rest, io);
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  if (code !== 0) process.exitCode = code;
+}

@@ -1,0 +1,120 @@
+/**
+ * The ingest service: decoded Grist rows in, events out. It is the only writer of the store,
+ * for webhooks, the start-up sync and reconciliation alike.
+ */
+import { decideEvents, type DecisionStats } from "../domain/changes.ts";
+import type { ColumnMapping } from "../domain/column-mapping.ts";
+import type { EventSource, PendingEvent, RelayEvent } from "../domain/events.ts";
+import { type Intervention, type RecordId, recordKey } from "../domain/intervention.ts";
+import { normalizeRecord } from "../domain/normalize.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { CommitOptions, EventStore } from "../store/event-store.ts";
+import { decodeRow } from "./decode.ts";
+import type { IncomingRow } from "./webhook-payload.ts";
+
+export interface IngestOptions {
+  source: EventSource;
+  /** Which Grist webhook sent the batch (`?event=`), when known. */
+  hint?: "add" | "update";
+  /** Merge the columns into the known record instead of replacing it (the guide's partial posts). */
+  merge?: boolean;
+}
+
+export interface IngestResult {
+  received: number;
+  events: RelayEvent[];
+  unchanged: number;
+  stale: number;
+}
+
+/** Remembers when each batch arrived so the hub can measure webhook → socket latency. */
+export class IngestClock {
+  readonly #started = new Map<string, number>();
+
+  mark(events: readonly RelayEvent[], startedAt: number): void {
+    for (const event of events) this.#started.set(event.id, startedAt);
+    // Bounded even if events are never delivered (no hub in a CLI run).
+    while (this.#started.size > 10_000) this.#started.delete(this.#started.keys().next().value as string);
+  }
+
+  take(eventId: string): number | undefined {
+    const started = this.#started.get(eventId);
+    if (started !== undefined) this.#started.delete(eventId);
+    return started;
+  }
+}
+
+export interface IngestorOptions {
+  store: EventStore;
+  mapping: ColumnMapping;
+  metrics: Metrics;
+  clock?: IngestClock;
+  /** Side effects stored with the events (alert outbox). */
+  outbox?: CommitOptions["outbox"];
+}
+
+export class Ingestor {
+  readonly #options: IngestorOptions;
+
+  constructor(options: IngestorOptions) {
+    this.#options = options;
+  }
+
+  /** Flat rows as Grist sends them (`{id, ColId: value…}`), for the reconciler and sync. */
+  ingest(rows: Record<string, unknown>[], options: IngestOptions): Promise<IngestResult> {
+    return this.ingestRows(
+      rows.map(({ id, ...columns }) => ({ id: id as RecordId, columns })),
+      options,
+    );
+  }
+
+  async ingestRows(rows: readonly IncomingRow[], options: IngestOptions): Promise<IngestResult> {
+    const startedAt = performance.now();
+    const { mapping } = this.#options;
+    const stats: DecisionStats = { unchanged: 0, stale: 0 };
+    const keys = [...new Set(rows.map((row) => recordKey(row.id)))];
+    const events = await this.#options.store.commit(
+      keys,
+      (current) => {
+        const merged = new Map<string, Record<string, unknown>>();
+        const records = rows.map((row) => {
+          const key = recordKey(row.id);
+          let fields = decodeRow(row.columns, mapping.dateColumns);
+          if (options.merge) {
+            fields = { ...(merged.get(key) ?? current.get(key)?.fields ?? {}), ...fields };
+            merged.set(key, fields);
+          }
+          return normalizeRecord(row.id, fields, mapping);
+        });
+        return decideEvents(records, current, { source: options.source, hint: options.hint, mapping }, stats);
+      },
+      this.#commitOptions(),
+    );
+    this.#options.clock?.mark(events, startedAt);
+    if (events.length > 0) this.#options.metrics.eventsIngested(events.length, options.source);
+    return { received: rows.length, events, ...stats };
+  }
+
+  /** `record.removed` for every known record absent from Grist (which has no delete webhook). */
+  async removeMissing(presentKeys: ReadonlySet<string>, source: EventSource): Promise<RelayEvent[]> {
+    const { records } = await this.#options.store.snapshot();
+    const gone = records.filter((record) => !presentKeys.has(recordKey(record.id)));
+    if (gone.length === 0) return [];
+    const events = await this.#options.store.commit(
+      gone.map((record) => recordKey(record.id)),
+      (current) =>
+        // Re-checked inside the commit: a webhook may have re-added a row meanwhile.
+        gone
+          .map((record) => current.get(recordKey(record.id)))
+          .filter((record): record is Intervention => record !== undefined)
+          .map((record): PendingEvent => ({ type: "record.removed", source, record })),
+      this.#commitOptions(),
+    );
+    if (events.length > 0) this.#options.metrics.eventsIngested(events.length, source);
+    return events;
+  }
+
+  #commitOptions(): CommitOptions | undefined {
+    return this.#options.outbox ? { outbox: this.#options.outbox } : undefined;
+  }
+}

@@ -1,0 +1,88 @@
+/** JSON reads: current state, event history (timeline) and the relay's status. */
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { RelayError } from "../../errors.ts";
+import type { Hub } from "../../hub/hub.ts";
+import { buildFilter, FILTER_FIELDS, isUnfiltered, recordMatches, visibility } from "../../hub/record-filter.ts";
+import type { EventStore } from "../../store/event-store.ts";
+import type { Outbox } from "../../store/outbox.ts";
+import type { Authorize } from "../authorize.ts";
+import type { RelayState } from "../relay-state.ts";
+
+export interface ApiRoutesOptions {
+  store: EventStore;
+  outbox: Outbox | null;
+  hub: Hub;
+  authorize: Authorize;
+  state: RelayState;
+  version: string;
+}
+
+const filterValue = z.string().max(1000).optional();
+const FilterQuery = z.object({
+  departement: filterValue,
+  statut: filterValue,
+  priorite: filterValue,
+  type: filterValue,
+  agent: filterValue,
+} satisfies Record<(typeof FILTER_FIELDS)[number], z.ZodType>);
+const EventId = z.string().max(64).regex(/^[0-9A-Za-z-]+$/, "identifiant d'événement invalide");
+const EventsQuery = FilterQuery.extend({
+  after: EventId.optional(),
+  before: EventId.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+function badQuery(error: z.ZodError): RelayError {
+  return new RelayError("RELAY_ERR_BAD_QUERY", error.issues.map((i) => `${i.path.join(".")} : ${i.message}`).join(" ; "));
+}
+
+export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
+  const { store, authorize, state } = options;
+
+  app.get("/api/interventions", async (request) => {
+    const principal = await authorize(request, "viewer");
+    const query = FilterQuery.safeParse(request.query);
+    if (!query.success) throw badQuery(query.error);
+    const filter = buildFilter(query.data, principal.departements);
+    const snapshot = await store.snapshot();
+    const records = isUnfiltered(filter) ? snapshot.records : snapshot.records.filter((r) => recordMatches(r, filter));
+    return { records, lastEventId: snapshot.lastEventId };
+  });
+
+  app.get("/api/events", async (request) => {
+    const principal = await authorize(request, "viewer");
+    const query = EventsQuery.safeParse(request.query);
+    if (!query.success) throw badQuery(query.error);
+    const { after, before, limit, ...filters } = query.data;
+    if (after && before) throw new RelayError("RELAY_ERR_BAD_QUERY", "after et before s'excluent");
+    let events = after === undefined ? await store.readLatest(limit, before) : undefined;
+    if (after !== undefined) {
+      const page = await store.readAfter(after, limit);
+      if (page.kind === "gap") {
+        throw new RelayError("RELAY_ERR_EVENT_ID_GONE", `l'événement ${after} n'est plus dans l'historique conservé ; rechargez l'état`);
+      }
+      events = page.events;
+    }
+    const filter = buildFilter(filters, principal.departements);
+    const visible = isUnfiltered(filter) ? (events ?? []) : (events ?? []).filter((event) => visibility(event, filter) === "full");
+    return { events: visible, lastEventId: (await store.snapshot()).lastEventId };
+  });
+
+  app.get("/api/status", async (request) => {
+    await authorize(request, "admin");
+    const alerts = options.outbox ? await options.outbox.counts() : { pending: 0, sent: 0, failed: 0 };
+    return {
+      version: options.version,
+      startedAt: state.startedAt,
+      store: store.kind,
+      ready: store.isReady() && !state.shuttingDown,
+      subscribers: options.hub.size,
+      eventsLastHour: state.eventsLastHour(),
+      lastEventId: state.lastEventId,
+      lastWebhookAt: state.lastWebhookAt,
+      lastReconciliation: state.lastReconciliation,
+      alerts,
+    };
+  });
+}

@@ -1,0 +1,28 @@
+/**
+ * The metrics seam: the relay reports through this interface; Prometheus is one
+ * implementation, `NOOP_METRICS` another (tests, tools).
+ */
+import type { CloseReason } from "../hub/subscriber.ts";
+
+export interface Metrics {
+  subscriberOpened(): void;
+  subscriberClosed(reason: CloseReason): void;
+  /** A stream refused by a limit or by auth. */
+  subscriberRefused(reason: "auth" | "per-ip" | "total" | "shutdown"): void;
+  eventsIngested(count: number, source: string): void;
+  /** One event written to `subscribers` streams; `bytes` is its frame size. */
+  eventDelivered(subscribers: number, bytes: number): void;
+  /** Webhook received → event written to every socket, in seconds. */
+  deliveryLatency(seconds: number): void;
+  webhookAnswered(statusCode: number, code: string, seconds: number): void;
+}
+
+export const NOOP_METRICS: Metrics = Object.freeze({
+  subscriberOpened() {},
+  subscriberClosed() {},
+  subscriberRefused() {},
+  eventsIngested() {},
+  eventDelivered() {},
+  deliveryLatency() {},
+  webhookAnswered() {},
+});
