@@ -30,7 +30,11 @@ export class RelayError extends Error {
   /** Seconds, sent as `Retry-After` when set. */
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { retryAfterSeconds?: number; cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { retryAfterSeconds?: number; cause?: unknown },
+  ) {
     super(message, { cause: options?.cause });
     this.name = "RelayError";
     this.code = code;
