@@ -7,7 +7,11 @@ import { join } from "node:path";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { createTokenVerifier } from "./auth/jwt.ts";
 import { type Config, ConfigError } from "./config/config.ts";
-import { buildColumnMapping, type ColumnMapping, ColumnMappingFileSchema } from "./domain/column-mapping.ts";
+import {
+  buildColumnMapping,
+  type ColumnMapping,
+  ColumnMappingFileSchema,
+} from "./domain/column-mapping.ts";
 import { IngestClock, Ingestor } from "./grist/ingest.ts";
 import { createAuthorize } from "./http/authorize.ts";
 import { createCorsPolicy, installCors } from "./http/cors.ts";
@@ -46,11 +50,15 @@ export function loadColumnMapping(file: string | null): ColumnMapping {
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new ConfigError([`COLUMN_MAPPING_FILE : lecture de ${file} impossible (${(error as Error).message})`]);
+    throw new ConfigError([
+      `COLUMN_MAPPING_FILE : lecture de ${file} impossible (${(error as Error).message})`,
+    ]);
   }
   const parsed = ColumnMappingFileSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `COLUMN_MAPPING_FILE ${i.path.join(".")} : ${i.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `COLUMN_MAPPING_FILE ${i.path.join(".")} : ${i.message}`),
+    );
   }
   return buildColumnMapping(parsed.data);
 }
@@ -60,7 +68,10 @@ function openStore(config: Config): EventStore & Outbox {
     case "memory":
       return new MemoryStore();
     case "sqlite":
-      return new SqliteStore({ file: join(config.DATA_DIR, "grist-realtime.db"), synchronous: config.SQLITE_SYNCHRONOUS });
+      return new SqliteStore({
+        file: join(config.DATA_DIR, "grist-realtime.db"),
+        synchronous: config.SQLITE_SYNCHRONOUS,
+      });
     case "redis":
       throw new ConfigError(["STORE=redis : pas encore disponible dans cette version"]);
   }
@@ -86,7 +97,8 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
     maxPendingEvents: 10_000,
     takeIngestStart: (id) => clock.take(id),
     onClose: (subscriber, reason) => {
-      if (reason === "slow") logger.warn({ client: subscriber.clientAddress }, "slow subscriber disconnected");
+      if (reason === "slow")
+        logger.warn({ client: subscriber.clientAddress }, "slow subscriber disconnected");
     },
   });
   const ingestor = new Ingestor({ store, mapping, metrics, clock });
@@ -100,8 +112,8 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
     trustProxy: config.TRUST_PROXY,
     bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
     return503OnClosing: true,
-    // Long-lived streams are ended by the hub during shutdown, not cut mid-frame.
-    forceCloseConnections: false,
+    // Idle keep-alive sockets close at once; streams are ended by the hub, not cut mid-frame.
+    forceCloseConnections: "idle",
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
   const cors = createCorsPolicy(config.CORS_ORIGINS);
@@ -129,7 +141,10 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
   registerApiRoutes(app, { store, outbox: store, hub, authorize, state, version: VERSION });
   registerHealthRoutes(app, { store, state, prometheus, authorize });
 
-  const retention = { maxEvents: config.RETENTION_MAX_EVENTS, maxAgeMs: config.RETENTION_MAX_AGE_HOURS * 3_600_000 };
+  const retention = {
+    maxEvents: config.RETENTION_MAX_EVENTS,
+    maxAgeMs: config.RETENTION_MAX_AGE_HOURS * 3_600_000,
+  };
   const prune = async () => {
     try {
       const dropped = await store.prune(retention, Date.now());
@@ -163,7 +178,10 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
         // 2. Streams end with a spread-out retry hint, so clients reconnect elsewhere.
         hub.closeAll("shutdown");
         // 3. In-flight webhooks finish (their events are already stored or refused).
-        const deadline = setTimeout(() => app.server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
+        const deadline = setTimeout(
+          () => app.server.closeAllConnections(),
+          config.SHUTDOWN_TIMEOUT_MS,
+        );
         deadline.unref();
         await app.close();
         clearTimeout(deadline);

@@ -10,7 +10,11 @@ export function createCorsPolicy(allowed: readonly string[]): CorsPolicy {
   return {
     headersFor(origin): Record<string, string> {
       if (!origin || !origins.has(origin)) return {};
-      return { "Access-Control-Allow-Origin": origin, Vary: "Origin", "Access-Control-Allow-Credentials": "true" };
+      return {
+        "Access-Control-Allow-Origin": origin,
+        Vary: "Origin",
+        "Access-Control-Allow-Credentials": "true",
+      };
     },
   };
 }

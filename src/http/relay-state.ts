@@ -15,7 +15,10 @@ export class RelayState {
   lastReconciliation: ReconciliationResult | null = null;
   lastEventId: string | null = null;
   /** Events per minute over the last hour, oldest first; index = minute since epoch % 60. */
-  readonly #minutes = new Array<{ minute: number; count: number }>(60).fill({ minute: -1, count: 0 });
+  readonly #minutes = new Array<{ minute: number; count: number }>(60).fill({
+    minute: -1,
+    count: 0,
+  });
 
   countEvents(count: number, now = Date.now()): void {
     const minute = Math.floor(now / 60_000);
@@ -26,6 +29,9 @@ export class RelayState {
 
   eventsLastHour(now = Date.now()): number {
     const minute = Math.floor(now / 60_000);
-    return this.#minutes.reduce((sum, bucket) => (minute - bucket.minute < 60 ? sum + bucket.count : sum), 0);
+    return this.#minutes.reduce(
+      (sum, bucket) => (minute - bucket.minute < 60 ? sum + bucket.count : sum),
+      0,
+    );
   }
 }

@@ -18,11 +18,15 @@ export class StreamLimits {
   /** Counts a new stream or throws the 503/429 to answer; call the returned function on close. */
   acquire(address: string): () => void {
     if (this.#total >= this.#maxTotal) {
-      throw new RelayError("RELAY_ERR_CAPACITY", "le relais a atteint son nombre maximal de flux", { retryAfterSeconds: 10 });
+      throw new RelayError("RELAY_ERR_CAPACITY", "le relais a atteint son nombre maximal de flux", {
+        retryAfterSeconds: 10,
+      });
     }
     const mine = this.#perAddress.get(address) ?? 0;
     if (mine >= this.#maxPerAddress) {
-      throw new RelayError("RELAY_ERR_TOO_MANY_STREAMS", `trop de flux ouverts depuis ${address}`, { retryAfterSeconds: 30 });
+      throw new RelayError("RELAY_ERR_TOO_MANY_STREAMS", `trop de flux ouverts depuis ${address}`, {
+        retryAfterSeconds: 30,
+      });
     }
     this.#total++;
     this.#perAddress.set(address, mine + 1);

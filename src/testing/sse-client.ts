@@ -23,9 +23,15 @@ export interface SseConnection {
   close(): void;
 }
 
-export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseConnection> {
+export async function openSse(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<SseConnection> {
   const controller = new AbortController();
-  const response = await fetch(url, { headers: { Accept: "text/event-stream", ...headers }, signal: controller.signal });
+  const response = await fetch(url, {
+    headers: { Accept: "text/event-stream", ...headers },
+    signal: controller.signal,
+  });
   const messages: SseMessage[] = [];
   const waiters = new Set<() => void>();
   let comments = 0;
@@ -49,7 +55,11 @@ export async function openSse(url: string, headers: Record<string, string> = {})
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no matching SSE message within ${timeoutMs} ms; got ${messages.map((m) => `${m.event}#${m.id}`).join(", ")}`));
+          reject(
+            new Error(
+              `no matching SSE message within ${timeoutMs} ms; got ${messages.map((m) => `${m.event}#${m.id}`).join(", ")}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();
@@ -58,7 +68,11 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     ended: Promise.resolve(),
     close: () => controller.abort(),
   };
-  if (!response.body || !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return connection;
+  if (
+    !response.body ||
+    !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")
+  )
+    return connection;
 
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";

@@ -56,13 +56,20 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
       const query = postOptions.event ? `?event=${postOptions.event}` : "";
       const headers: Record<string, string> = { "Content-Type": "application/json" };
       if (config.WEBHOOK_SECRET) headers.Authorization = `Bearer ${config.WEBHOOK_SECRET}`;
-      return fetch(`${url}/webhooks/grist${query}`, { method: "POST", headers, body: JSON.stringify(rows) });
+      return fetch(`${url}/webhooks/grist${query}`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(rows),
+      });
     },
   };
 }
 
 /** A row as Grist posts it for the guide's table (column `ID` renamed `ID2`). */
-export function gristRow(id: number, fields: Record<string, unknown> = {}): Record<string, unknown> {
+export function gristRow(
+  id: number,
+  fields: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     id,
     manualSort: id,

@@ -3,7 +3,13 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { RelayError } from "../../errors.ts";
 import type { Hub } from "../../hub/hub.ts";
-import { buildFilter, FILTER_FIELDS, isUnfiltered, recordMatches, visibility } from "../../hub/record-filter.ts";
+import {
+  buildFilter,
+  type FILTER_FIELDS,
+  isUnfiltered,
+  recordMatches,
+  visibility,
+} from "../../hub/record-filter.ts";
 import type { EventStore } from "../../store/event-store.ts";
 import type { Outbox } from "../../store/outbox.ts";
 import type { Authorize } from "../authorize.ts";
@@ -26,7 +32,10 @@ const FilterQuery = z.object({
   type: filterValue,
   agent: filterValue,
 } satisfies Record<(typeof FILTER_FIELDS)[number], z.ZodType>);
-const EventId = z.string().max(64).regex(/^[0-9A-Za-z-]+$/, "identifiant d'événement invalide");
+const EventId = z
+  .string()
+  .max(64)
+  .regex(/^[0-9A-Za-z-]+$/, "identifiant d'événement invalide");
 const EventsQuery = FilterQuery.extend({
   after: EventId.optional(),
   before: EventId.optional(),
@@ -34,7 +43,10 @@ const EventsQuery = FilterQuery.extend({
 });
 
 function badQuery(error: z.ZodError): RelayError {
-  return new RelayError("RELAY_ERR_BAD_QUERY", error.issues.map((i) => `${i.path.join(".")} : ${i.message}`).join(" ; "));
+  return new RelayError(
+    "RELAY_ERR_BAD_QUERY",
+    error.issues.map((i) => `${i.path.join(".")} : ${i.message}`).join(" ; "),
+  );
 }
 
 export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
@@ -46,7 +58,9 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
     if (!query.success) throw badQuery(query.error);
     const filter = buildFilter(query.data, principal.departements);
     const snapshot = await store.snapshot();
-    const records = isUnfiltered(filter) ? snapshot.records : snapshot.records.filter((r) => recordMatches(r, filter));
+    const records = isUnfiltered(filter)
+      ? snapshot.records
+      : snapshot.records.filter((r) => recordMatches(r, filter));
     return { records, lastEventId: snapshot.lastEventId };
   });
 
@@ -60,18 +74,25 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
     if (after !== undefined) {
       const page = await store.readAfter(after, limit);
       if (page.kind === "gap") {
-        throw new RelayError("RELAY_ERR_EVENT_ID_GONE", `l'événement ${after} n'est plus dans l'historique conservé ; rechargez l'état`);
+        throw new RelayError(
+          "RELAY_ERR_EVENT_ID_GONE",
+          `l'événement ${after} n'est plus dans l'historique conservé ; rechargez l'état`,
+        );
       }
       events = page.events;
     }
     const filter = buildFilter(filters, principal.departements);
-    const visible = isUnfiltered(filter) ? (events ?? []) : (events ?? []).filter((event) => visibility(event, filter) === "full");
+    const visible = isUnfiltered(filter)
+      ? (events ?? [])
+      : (events ?? []).filter((event) => visibility(event, filter) === "full");
     return { events: visible, lastEventId: (await store.snapshot()).lastEventId };
   });
 
   app.get("/api/status", async (request) => {
     await authorize(request, "admin");
-    const alerts = options.outbox ? await options.outbox.counts() : { pending: 0, sent: 0, failed: 0 };
+    const alerts = options.outbox
+      ? await options.outbox.counts()
+      : { pending: 0, sent: 0, failed: 0 };
     return {
       version: options.version,
       startedAt: state.startedAt,

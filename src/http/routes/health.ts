@@ -25,7 +25,11 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthRoutes
     const storeReady = options.store.isReady();
     const ready = storeReady && !options.state.shuttingDown;
     reply.code(ready ? 200 : 503);
-    return { status: ready ? "ready" : "not-ready", store: storeReady ? "ok" : "unavailable", shuttingDown: options.state.shuttingDown };
+    return {
+      status: ready ? "ready" : "not-ready",
+      store: storeReady ? "ok" : "unavailable",
+      shuttingDown: options.state.shuttingDown,
+    };
   });
 
   app.get("/metrics", async (request, reply) => {

@@ -33,7 +33,13 @@ const StreamQuerySchema = z.object({
   lastEventId: z.string().max(64).optional(),
   heartbeat: z.enum(["comment", "event"]).optional(),
   token: z.string().optional(),
-}) as z.ZodType<Partial<Record<(typeof FILTER_FIELDS)[number], string>> & { lastEventId?: string; heartbeat?: "comment" | "event"; token?: string }>;
+}) as z.ZodType<
+  Partial<Record<(typeof FILTER_FIELDS)[number], string>> & {
+    lastEventId?: string;
+    heartbeat?: "comment" | "event";
+    token?: string;
+  }
+>;
 
 function lastEventIdOf(request: FastifyRequest, fromQuery: string | undefined): string | null {
   const header = request.headers["last-event-id"];
@@ -49,10 +55,18 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
   async function openStream(request: FastifyRequest, format: StreamFormat): Promise<void> {
     if (state.shuttingDown) {
       metrics.subscriberRefused("shutdown");
-      throw new RelayError("RELAY_ERR_SHUTTING_DOWN", "le relais s'arrête ; reconnectez-vous à une autre instance", { retryAfterSeconds: 3 });
+      throw new RelayError(
+        "RELAY_ERR_SHUTTING_DOWN",
+        "le relais s'arrête ; reconnectez-vous à une autre instance",
+        { retryAfterSeconds: 3 },
+      );
     }
     const query = StreamQuerySchema.safeParse(request.query);
-    if (!query.success) throw new RelayError("RELAY_ERR_BAD_QUERY", query.error.issues.map((i) => `${i.path.join(".")} : ${i.message}`).join(" ; "));
+    if (!query.success)
+      throw new RelayError(
+        "RELAY_ERR_BAD_QUERY",
+        query.error.issues.map((i) => `${i.path.join(".")} : ${i.message}`).join(" ; "),
+      );
     let principal: Principal;
     try {
       principal = await authorize(request, "viewer");
@@ -64,7 +78,9 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
     try {
       release = limits.acquire(request.ip);
     } catch (error) {
-      metrics.subscriberRefused((error as RelayError).code === "RELAY_ERR_CAPACITY" ? "total" : "per-ip");
+      metrics.subscriberRefused(
+        (error as RelayError).code === "RELAY_ERR_CAPACITY" ? "total" : "per-ip",
+      );
       throw error;
     }
     const socket = request.raw.socket;
@@ -88,10 +104,13 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
     if (principal.expiresAt !== null) {
       // An expired token ends the stream; the client comes back with a fresh one.
       const delay = Math.max(0, principal.expiresAt - Date.now());
-      const timer = setTimeout(() => {
-        subscriber.write(encodeJsonFrame("token-expired", { reason: "token-expired" }));
-        hub.close(subscriber, "expired");
-      }, Math.min(delay, 2_147_483_647));
+      const timer = setTimeout(
+        () => {
+          subscriber.write(encodeJsonFrame("token-expired", { reason: "token-expired" }));
+          hub.close(subscriber, "expired");
+        },
+        Math.min(delay, 2_147_483_647),
+      );
       timer.unref();
       socket.once("close", () => clearTimeout(timer));
     }
@@ -112,17 +131,31 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
     });
   }
 
-  async function openStreamChecked(request: FastifyRequest, reply: import("fastify").FastifyReply, format: StreamFormat) {
+  async function openStreamChecked(
+    request: FastifyRequest,
+    reply: import("fastify").FastifyReply,
+    format: StreamFormat,
+  ) {
     reply.hijack();
     try {
       await openStream(request, format);
     } catch (error) {
-      const relayError = error instanceof RelayError ? error : new RelayError("RELAY_ERR_INTERNAL", "erreur interne du relais", { cause: error });
-      if (relayError.statusCode >= 500 && relayError.code === "RELAY_ERR_INTERNAL") request.log.error({ err: error }, "stream failed");
+      const relayError =
+        error instanceof RelayError
+          ? error
+          : new RelayError("RELAY_ERR_INTERNAL", "erreur interne du relais", { cause: error });
+      if (relayError.statusCode >= 500 && relayError.code === "RELAY_ERR_INTERNAL")
+        request.log.error({ err: error }, "stream failed");
       const raw = reply.raw;
       if (raw.headersSent || request.raw.socket.destroyed) return;
-      const headers: Record<string, string> = { "Content-Type": "application/json; charset=utf-8", ...options.cors.headersFor(request.headers.origin) };
-      if (relayError.retryAfterSeconds !== undefined) headers["Retry-After"] = String(relayError.retryAfterSeconds);
+      // The reply was hijacked, so Fastify no longer tracks this socket: close it after the answer.
+      const headers: Record<string, string> = {
+        "Content-Type": "application/json; charset=utf-8",
+        Connection: "close",
+        ...options.cors.headersFor(request.headers.origin),
+      };
+      if (relayError.retryAfterSeconds !== undefined)
+        headers["Retry-After"] = String(relayError.retryAfterSeconds);
       raw.writeHead(relayError.statusCode, headers);
       raw.end(JSON.stringify(relayError.toBody()));
     }
