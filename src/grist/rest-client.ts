@@ -144,7 +144,9 @@ function describeError(
   context: GristErrorContext,
 ): string {
   const doc = `le document « ${context.docId} »`;
-  const table = context.tableId ? `la table « ${context.tableId} » de ${doc}` : doc;
+  const table = context.tableId
+    ? `la table « ${context.tableId} » du document « ${context.docId} »`
+    : doc;
   const said = gristMessage ? ` (Grist : ${gristMessage})` : "";
   switch (kind) {
     case "bad-key":
