@@ -449,9 +449,9 @@ export class GristDouble {
   }
 
   #lookupDoc(idOrUrlId: string): Doc {
-    for (const doc of this.#docs.values()) {
-      if (doc.id === idOrUrlId || doc.urlId === idOrUrlId) return doc;
-    }
+    const doc =
+      this.#docs.get(idOrUrlId) ?? [...this.#docs.values()].find((d) => d.urlId === idOrUrlId);
+    if (doc) return doc;
     throw new HttpError(404, "document not found");
   }
 
