@@ -67,8 +67,11 @@ export function commitWithAlerts(
   );
 }
 
-/** A clock the test moves by hand; `sleep` advances it instead of waiting. */
-export function manualClock(start = Date.now() + 1) {
+/**
+ * A clock the test moves by hand; `sleep` advances it instead of waiting. It starts an hour
+ * ahead so that alerts the stores stamp with the real time are already due.
+ */
+export function manualClock(start = Date.now() + 3_600_000) {
   let time = start;
   return {
     now: () => time,
