@@ -30,6 +30,16 @@ export interface IngestResult {
 /** Remembers when each batch arrived so the hub can measure webhook → socket latency. */
 export class IngestClock {
   readonly #started = new Map<string, number>();
+  /** Start of the batch being committed: in-process stores notify listeners inside commit. */
+  #current: number | undefined;
+
+  begin(startedAt: number): void {
+    this.#current = startedAt;
+  }
+
+  end(): void {
+    this.#current = undefined;
+  }
 
   mark(events: readonly RelayEvent[], startedAt: number): void {
     for (const event of events) this.#started.set(event.id, startedAt);
@@ -39,7 +49,8 @@ export class IngestClock {
 
   take(eventId: string): number | undefined {
     const started = this.#started.get(eventId);
-    if (started !== undefined) this.#started.delete(eventId);
+    if (started === undefined) return this.#current;
+    this.#started.delete(eventId);
     return started;
   }
 }
@@ -73,7 +84,8 @@ export class Ingestor {
     const { mapping } = this.#options;
     const stats: DecisionStats = { unchanged: 0, stale: 0 };
     const keys = [...new Set(rows.map((row) => recordKey(row.id)))];
-    const events = await this.#options.store.commit(
+    this.#options.clock?.begin(startedAt);
+    const committing = this.#options.store.commit(
       keys,
       (current) => {
         const merged = new Map<string, Record<string, unknown>>();
@@ -90,6 +102,9 @@ export class Ingestor {
       },
       this.#commitOptions(),
     );
+    this.#options.clock?.end();
+    const events = await committing;
+    // Stores that notify later (Redis follower) find the start time by event id.
     this.#options.clock?.mark(events, startedAt);
     if (events.length > 0) this.#options.metrics.eventsIngested(events.length, options.source);
     return { received: rows.length, events, ...stats };

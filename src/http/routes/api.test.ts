@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { gristRow, startTestRelay, type TestRelay } from "../../testing/test-relay.ts";
+
+describe("JSON API", () => {
+  let relay: TestRelay;
+  before(async () => {
+    relay = await startTestRelay({ env: { CORS_ORIGINS: "https://tableau.exemple.fr" } });
+    await relay.postWebhook([1, 2, 3, 4, 5].map((id) => gristRow(id)));
+    await relay.postWebhook([gristRow(1, { Statut: "En cours" }), gristRow(2, { Priorite: "Urgente" })]);
+  });
+  after(() => relay.close());
+
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${relay.url}${path}`, { headers });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  };
+
+  it("gives the current state with the id it is consistent with", async () => {
+    const { body } = await get("/api/interventions");
+    assert.equal(body.records.length, 5);
+    assert.equal(body.lastEventId, "7");
+    const filtered = await get("/api/interventions?priorite=urgente");
+    assert.deepEqual(filtered.body.records.map((r: { id: number }) => r.id), [2]);
+  });
+
+  it("gives the latest events oldest first, pages backwards and forwards", async () => {
+    const latest = await get("/api/events?limit=3");
+    assert.deepEqual(latest.body.events.map((e: { id: string }) => e.id), ["5", "6", "7"]);
+    const before = await get("/api/events?limit=3&before=5");
+    assert.deepEqual(before.body.events.map((e: { id: string }) => e.id), ["2", "3", "4"]);
+    const afterPage = await get("/api/events?after=5&limit=10");
+    assert.deepEqual(afterPage.body.events.map((e: { id: string }) => e.id), ["6", "7"]);
+    assert.equal(afterPage.body.lastEventId, "7");
+  });
+
+  it("answers 410 for an event id beyond the kept history and 400 for bad parameters", async () => {
+    const gone = await get("/api/events?after=99999");
+    assert.equal(gone.status, 410);
+    assert.equal(gone.body.error.code, "RELAY_ERR_EVENT_ID_GONE");
+    for (const query of ["limit=0", "limit=5000", "after=1&before=2", "after=a%0Ab"]) {
+      const bad = await get(`/api/events?${query}`);
+      assert.equal(bad.status, 400, query);
+      assert.equal(bad.body.error.code, "RELAY_ERR_BAD_QUERY");
+    }
+  });
+
+  it("tells the status of the relay", async () => {
+    const { body } = await get("/api/status");
+    assert.equal(body.store, "sqlite");
+    assert.equal(body.ready, true);
+    assert.equal(body.eventsLastHour, 7);
+    assert.equal(body.lastEventId, "7");
+    assert.ok(Date.parse(body.lastWebhookAt) > 0);
+    assert.deepEqual(body.alerts, { pending: 0, sent: 0, failed: 0 });
+  });
+
+  it("answers unknown routes with a JSON 404", async () => {
+    const { status, body } = await get("/nope");
+    assert.equal(status, 404);
+    assert.equal(body.error.code, "RELAY_ERR_NOT_FOUND");
+  });
+
+  it("allows only the configured origins", async () => {
+    const allowed = await get("/api/interventions", { Origin: "https://tableau.exemple.fr" });
+    assert.equal(allowed.headers.get("access-control-allow-origin"), "https://tableau.exemple.fr");
+    const other = await get("/api/interventions", { Origin: "https://ailleurs.example.com" });
+    assert.equal(other.headers.get("access-control-allow-origin"), null);
+    const preflight = await fetch(`${relay.url}/events`, {
+      method: "OPTIONS",
+      headers: { Origin: "https://tableau.exemple.fr", "Access-Control-Request-Method": "GET" },
+    });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /Last-Event-ID/);
+  });
+});
