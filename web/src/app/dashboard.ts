@@ -1,0 +1,311 @@
+/**
+ * The dashboard shared by the standalone page and the Grist widget: layout, state, rendering.
+ * Where records come from (relay snapshot or Grist) is decided by the entry point.
+ */
+import { connectionView, type StreamPhase, staleAfterMs } from "../core/connection-status.ts";
+import { computeCounters } from "../core/counters.ts";
+import { EventLog } from "../core/event-log.ts";
+import {
+  type Filters,
+  filtersFromSearch,
+  filtersToSearch,
+  hasActiveFilter,
+  matchesFilters,
+} from "../core/filters.ts";
+import type { AppConfig } from "../core/parse.ts";
+import { RecordStore, recordKey } from "../core/record-store.ts";
+import { formatClock } from "../core/relative-time.ts";
+import { activeSorted } from "../core/sorting.ts";
+import { toastText } from "../core/timeline.ts";
+import type { Intervention, LiveEvent } from "../core/types.ts";
+import { isAlarming, isClosed } from "../core/vocabulary.ts";
+import type { RelayApi } from "../net/relay-api.ts";
+import type { MapView } from "../tabs/map-tab.ts";
+import type { StatsView } from "../tabs/stats-tab.ts";
+import { createTimelineTab } from "../tabs/timeline-tab.ts";
+import { createConnectionIndicator } from "../ui/connection-indicator.ts";
+import { createCountersBar } from "../ui/counters-bar.ts";
+import { h, setText } from "../ui/dom.ts";
+import { createFiltersBar } from "../ui/filters-bar.ts";
+import { createInterventionList } from "../ui/intervention-list.ts";
+import { keepAgesFresh } from "../ui/relative-times.ts";
+import { createRelayStatusPanel } from "../ui/relay-status.ts";
+import { createSound } from "../ui/sound.ts";
+import { createTabs, isTabId, type TabId } from "../ui/tabs.ts";
+import { createToasts } from "../ui/toasts.ts";
+import { createHistory } from "./history.ts";
+import { LiveIds } from "./live-ids.ts";
+import { startStatusPolling } from "./status-poller.ts";
+
+export interface DashboardOptions {
+  root: HTMLElement;
+  mode: "standalone" | "widget";
+  config: AppConfig;
+  api: RelayApi;
+}
+
+export interface Dashboard {
+  /** Every record at once: a relay snapshot, or Grist's rows in widget mode. */
+  setRecords(records: readonly Intervention[]): void;
+  /** A live relay event; ignored when its id was already seen (replay after reconnection). */
+  receiveEvent(event: LiveEvent, options: { applyToRecords: boolean }): void;
+  /** After an `event: reset`: the chronology is rebuilt from the relay's history. */
+  reloadHistory(): void;
+  setStreamPhase(phase: StreamPhase): void;
+  /** Any frame from the relay (snapshot, reset, event): "dernier événement à …". */
+  noteRelayFrame(): void;
+  /** A persistent message above the content (null hides it). */
+  setNotice(message: string | null): void;
+  setTitle(title: string): void;
+  selectTab(tab: TabId): void;
+  refreshStatus(): void;
+}
+
+/** Coalesces a burst of events into one render. */
+const RENDER_DELAY_MS = 40;
+
+export function createDashboard(options: DashboardOptions): Dashboard {
+  const { root, mode, config, api } = options;
+  const store = new RecordStore();
+  const log = new EventLog();
+  const search = new URLSearchParams(window.location.search);
+  let filters: Filters = filtersFromSearch(search);
+  const staleMs = staleAfterMs(config.heartbeatMs);
+  let phase: StreamPhase = { phase: "connecting", quiet: false, everOpened: false };
+  let lastEventAt: number | null = null;
+  const pendingFlashes = new Map<string, boolean>();
+  const liveIds = new LiveIds();
+
+  // --- layout -------------------------------------------------------------------------------
+  const title = h("h1", { class: "topbar__title", text: config.title });
+  const clock = h("span", { class: "topbar__clock", attrs: { "aria-hidden": "true" } });
+  const connection = createConnectionIndicator();
+  const sound = createSound();
+  const counters = createCountersBar();
+  const notice = h("p", { class: "notice", attrs: { role: "status", hidden: true } });
+  const relayPanel = createRelayStatusPanel();
+  const filtersBar = createFiltersBar(filters, (next) => {
+    filters = next;
+    writeUrl();
+    renderNow();
+  });
+  const list = createInterventionList();
+  const history = createHistory(api, log, () => scheduleRender());
+  const timeline = createTimelineTab(() => void history.loadOlder());
+  const listPanel = h("div", {}, list.element);
+  const mapPanel = h(
+    "div",
+    {},
+    h("p", { class: "panel__loading", text: "Chargement de la carte…" }),
+  );
+  const timelinePanel = h("div", {}, timeline.element);
+  const statsPanel = h(
+    "div",
+    {},
+    h("p", { class: "panel__loading", text: "Chargement des graphiques…" }),
+  );
+  const toasts = createToasts();
+
+  let mapView: MapView | null = null;
+  let mapLoading = false;
+  let statsView: StatsView | null = null;
+  let statsLoading = false;
+
+  const initialTab = search.get("onglet");
+  const tabs = createTabs(
+    [
+      { id: "liste", label: "Liste", panel: listPanel },
+      { id: "carte", label: "Carte", panel: mapPanel },
+      { id: "chronologie", label: "Chronologie", panel: timelinePanel },
+      { id: "statistiques", label: "Statistiques", panel: statsPanel },
+    ],
+    isTabId(initialTab) ? initialTab : "liste",
+    (tab) => onTab(tab),
+  );
+
+  root.replaceChildren(
+    h(
+      "header",
+      { class: "topbar" },
+      h("div", { class: "topbar__brand" }, title, clock),
+      h("div", { class: "topbar__tools" }, connection.element, sound.button),
+    ),
+    h(
+      "main",
+      { class: "content", attrs: { id: "contenu" } },
+      notice,
+      counters.element,
+      relayPanel.element,
+      filtersBar.element,
+      tabs.bar,
+      tabs.panels,
+    ),
+    toasts.element,
+  );
+  root.classList.add(`app--${mode}`);
+  root.setAttribute("aria-busy", "false");
+
+  // --- rendering ----------------------------------------------------------------------------
+  let renderTimer: ReturnType<typeof setTimeout> | undefined;
+  function scheduleRender() {
+    if (renderTimer === undefined) renderTimer = setTimeout(renderNow, RENDER_DELAY_MS);
+  }
+
+  function filteredEvents(): LiveEvent[] {
+    if (!hasActiveFilter(filters)) return [...log.list()];
+    return log.list().filter((event) => matchesFilters(event.record, filters));
+  }
+
+  function renderNow() {
+    clearTimeout(renderTimer);
+    renderTimer = undefined;
+    const all = [...store.values()];
+    counters.render(computeCounters(all));
+    filtersBar.updateChoices(all);
+    const filtered = all.filter((record) => matchesFilters(record, filters));
+    const active = activeSorted(filtered);
+    const totalActive = all.filter((record) => !isClosed(record.statut)).length;
+    list.render(active, { totalActive, filtered: hasActiveFilter(filters) });
+    for (const [key, alarm] of pendingFlashes) list.flash(key, alarm);
+    pendingFlashes.clear();
+    const tab = tabs.current;
+    if (tab === "carte") mapView?.update(active);
+    if (tab === "chronologie") {
+      timeline.render(filteredEvents(), { ...history.state, filtered: hasActiveFilter(filters) });
+    }
+    if (tab === "statistiques") statsView?.update(filtered, filteredEvents());
+  }
+
+  function renderConnection() {
+    connection.render(
+      connectionView({
+        state: phase,
+        nowMs: Date.now(),
+        lastEventAt,
+        staleAfterMs: staleMs,
+        online: navigator.onLine,
+      }),
+    );
+    setText(clock, formatClock(Date.now()));
+  }
+
+  function onTab(tab: TabId) {
+    writeUrl();
+    if (tab === "carte") void openMap();
+    if (tab === "statistiques") void openStats();
+    scheduleRender();
+  }
+
+  async function openMap() {
+    if (mapView) {
+      mapView.refresh();
+      return;
+    }
+    if (mapLoading) return;
+    mapLoading = true;
+    try {
+      const { createMapView } = await import("../tabs/map-tab.ts");
+      mapView = await createMapView(mapPanel, config);
+      scheduleRender();
+    } catch {
+      mapPanel.replaceChildren(
+        h("p", { class: "panel__error", text: "La carte n'a pas pu être chargée." }),
+      );
+    } finally {
+      mapLoading = false;
+    }
+  }
+
+  async function openStats() {
+    void history.coverLastDay();
+    if (statsView || statsLoading) return;
+    statsLoading = true;
+    try {
+      const { createStatsView } = await import("../tabs/stats-tab.ts");
+      statsView = createStatsView(statsPanel);
+      scheduleRender();
+    } catch {
+      statsPanel.replaceChildren(
+        h("p", { class: "panel__error", text: "Les graphiques n'ont pas pu être chargés." }),
+      );
+    } finally {
+      statsLoading = false;
+    }
+  }
+
+  function writeUrl() {
+    const next = filtersToSearch(filters, new URLSearchParams(window.location.search));
+    if (tabs.current !== "liste") next.set("onglet", tabs.current);
+    else next.delete("onglet");
+    const query = next.toString();
+    const url = `${window.location.pathname}${query ? `?${query}` : ""}${window.location.hash}`;
+    // replaceState: a filter change is not a navigation the Back button should replay.
+    if (url !== `${window.location.pathname}${window.location.search}${window.location.hash}`) {
+      window.history.replaceState(window.history.state, "", url);
+    }
+  }
+
+  function notify(event: LiveEvent) {
+    // The relay's start-up sync is a load, not a change someone made.
+    if (event.source === "sync") return;
+    const alarm = event.type !== "record.removed" && isAlarming(event.record);
+    toasts.show(toastText(event), {
+      alarm,
+      ...(alarm ? { title: "Intervention urgente ou bloquée" } : {}),
+    });
+    sound.play(alarm);
+    pendingFlashes.set(recordKey(event.record.id), alarm);
+  }
+
+  // --- timers -------------------------------------------------------------------------------
+  keepAgesFresh(root);
+  setInterval(renderConnection, 1_000);
+  window.addEventListener("online", renderConnection);
+  window.addEventListener("offline", renderConnection);
+  renderConnection();
+  const status = startStatusPolling(api, relayPanel);
+  void history.reload();
+  onTab(tabs.current);
+  renderNow();
+
+  return {
+    setRecords(records) {
+      store.replaceAll(records);
+      scheduleRender();
+    },
+    receiveEvent(event, { applyToRecords }) {
+      lastEventAt = Date.now();
+      if (!liveIds.add(event.id)) return;
+      // The history page may already hold it (fetched while the stream caught up): the log
+      // ignores the copy, but the record must still be updated.
+      log.append(event);
+      if (applyToRecords) store.apply(event);
+      notify(event);
+      scheduleRender();
+    },
+    reloadHistory() {
+      void history.reload();
+    },
+    noteRelayFrame() {
+      lastEventAt = Date.now();
+    },
+    setStreamPhase(next) {
+      phase = next;
+      renderConnection();
+    },
+    setNotice(message) {
+      notice.hidden = message === null;
+      setText(notice, message ?? "");
+    },
+    setTitle(text) {
+      setText(title, text);
+      document.title = text;
+    },
+    selectTab(tab) {
+      tabs.select(tab);
+    },
+    refreshStatus() {
+      status.refresh();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * Ids of events already delivered live, so a replay after reconnection never notifies twice.
+ * Bounded: ids far older than the last few thousand cannot be replayed by a resuming stream.
+ */
+export class LiveIds {
+  readonly #ids = new Set<string>();
+  readonly #capacity: number;
+
+  constructor(capacity = 5_000) {
+    this.#capacity = capacity;
+  }
+
+  /** True the first time an id is seen. */
+  add(id: string): boolean {
+    if (this.#ids.has(id)) return false;
+    this.#ids.add(id);
+    if (this.#ids.size > this.#capacity) {
+      // Sets iterate in insertion order: the first one is the oldest.
+      const oldest = this.#ids.values().next().value;
+      if (oldest !== undefined) this.#ids.delete(oldest);
+    }
+    return true;
+  }
+}

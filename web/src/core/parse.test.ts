@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  parseAppConfig,
+  parseEventsPage,
+  parseRelayEvent,
+  parseRelayStatus,
+  parseSnapshot,
+} from "./parse.ts";
+
+const wireEvent = {
+  id: "42",
+  type: "record.updated",
+  time: "2026-11-24T09:30:01.120Z",
+  source: "webhook",
+  record: {
+    id: 1,
+    reference: "INT-001",
+    agent: "Alice Martin",
+    localisation: "12 rue de la République, 13001 Marseille",
+    type: "Voirie",
+    statut: "En cours",
+    priorite: "Haute",
+    derniereMaj: "2026-11-24T09:30:00.000Z",
+    commentaire: "Technicien sur place",
+    latitude: 43.2965,
+    longitude: 5.3698,
+    departement: "13",
+    fields: { ID2: "INT-001" },
+  },
+  changes: { statut: { from: "En attente", to: "En cours" } },
+};
+
+describe("parseRelayEvent", () => {
+  it("accepts the event of the protocol reference", () => {
+    const event = parseRelayEvent(wireEvent);
+    assert.equal(event?.id, "42");
+    assert.equal(event?.record.agent, "Alice Martin");
+    assert.deepEqual(event?.changes, { statut: { from: "En attente", to: "En cours" } });
+  });
+
+  it("accepts an out-of-scope removal that carries only the record id", () => {
+    const event = parseRelayEvent({
+      ...wireEvent,
+      type: "record.removed",
+      record: { id: 7 },
+      reason: "out-of-scope",
+    });
+    assert.equal(event?.record.id, 7);
+    assert.equal(event?.record.statut, null);
+    assert.equal(event?.reason, "out-of-scope");
+  });
+
+  it("rejects frames without an id, with an unknown type or without a record", () => {
+    assert.equal(parseRelayEvent({ ...wireEvent, id: 42 }), null);
+    assert.equal(parseRelayEvent({ ...wireEvent, type: "record.exploded" }), null);
+    assert.equal(parseRelayEvent({ ...wireEvent, record: null }), null);
+    assert.equal(parseRelayEvent("<script>"), null);
+  });
+
+  it("turns non-text values of text fields into text or null", () => {
+    const event = parseRelayEvent({
+      ...wireEvent,
+      record: { ...wireEvent.record, reference: 12, agent: { evil: 1 } },
+    });
+    assert.equal(event?.record.reference, "12");
+    assert.equal(event?.record.agent, null);
+  });
+});
+
+describe("parseSnapshot and parseEventsPage", () => {
+  it("keeps the valid records of a snapshot and its last event id", () => {
+    const snapshot = parseSnapshot({
+      records: [wireEvent.record, { nope: true }],
+      lastEventId: "42",
+    });
+    assert.equal(snapshot?.records.length, 1);
+    assert.equal(snapshot?.lastEventId, "42");
+    assert.equal(parseSnapshot({ records: [], lastEventId: "" })?.lastEventId, null);
+  });
+
+  it("keeps the valid events of a history page in order", () => {
+    const page = parseEventsPage({
+      events: [wireEvent, { ...wireEvent, id: "43" }, {}],
+      lastEventId: "43",
+    });
+    assert.deepEqual(
+      page?.events.map((e) => e.id),
+      ["42", "43"],
+    );
+  });
+});
+
+describe("parseAppConfig", () => {
+  it("falls back to defaults for missing or invalid values", () => {
+    const config = parseAppConfig({
+      heartbeatMs: -1,
+      title: "  ",
+      tileUrl: "https://tiles.example/{z}/{x}/{y}.png",
+      gristUrl: "",
+    });
+    assert.equal(config.heartbeatMs, 30_000);
+    assert.equal(config.title, "Interventions en temps réel");
+    assert.equal(config.tileUrl, "https://tiles.example/{z}/{x}/{y}.png");
+    assert.equal(config.gristUrl, null);
+  });
+});
+
+describe("parseRelayStatus", () => {
+  it("reads the status document and tolerates a missing reconciliation", () => {
+    const status = parseRelayStatus({
+      version: "0.1.0",
+      ready: true,
+      subscribers: 3,
+      eventsLastHour: 12,
+      lastWebhookAt: null,
+      lastReconciliation: null,
+      alerts: { pending: 0, sent: 4, failed: 1 },
+    });
+    assert.equal(status?.subscribers, 3);
+    assert.equal(status?.lastReconciliation, null);
+    assert.deepEqual(status?.alerts, { pending: 0, sent: 4, failed: 1 });
+  });
+});

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { intervention, liveEvent } from "./test-records.ts";
+import { describeEvent, toastText } from "./timeline.ts";
+
+describe("describeEvent", () => {
+  it("writes a status change as 'Statut : from → to' after the agent", () => {
+    const line = describeEvent(
+      liveEvent({
+        record: intervention({ agent: "Marie Durand", statut: "Terminé" }),
+        changes: { statut: { from: "En cours", to: "Terminé" } },
+      }),
+    );
+    assert.equal(`${line.actor} — ${line.text}`, "Marie Durand — Statut : En cours → Terminé");
+  });
+
+  it("lists several changes with the most telling first and shows empty values", () => {
+    const line = describeEvent(
+      liveEvent({
+        changes: {
+          derniereMaj: { from: null, to: null },
+          commentaire: { from: null, to: "RAS" },
+          priorite: { from: "Normale", to: "Urgente" },
+        },
+      }),
+    );
+    assert.equal(
+      line.text,
+      "Priorité : Normale → Urgente ; Commentaire : (vide) → RAS ; Mise à jour : (vide) → (vide)",
+    );
+  });
+
+  it("describes additions and removals, including out-of-scope ones", () => {
+    assert.equal(
+      describeEvent(
+        liveEvent({
+          type: "record.added",
+          record: intervention({ reference: "INT-009", type: "Voirie", statut: "En attente" }),
+        }),
+      ).text,
+      "Nouvelle intervention INT-009 (Voirie) · En attente",
+    );
+    const outOfScope = liveEvent({
+      type: "record.removed",
+      reason: "out-of-scope",
+      record: intervention({ id: 4, agent: null, reference: null }),
+    });
+    assert.deepEqual(describeEvent(outOfScope), {
+      actor: "Ligne 4",
+      text: "Intervention sortie du périmètre",
+    });
+  });
+
+  it("shortens very long values", () => {
+    const line = describeEvent(
+      liveEvent({ changes: { commentaire: { from: "", to: "x".repeat(500) } } }),
+    );
+    assert.ok(line.text.length < 200);
+    assert.ok(line.text.endsWith("…"));
+  });
+
+  it("prefixes the toast of an update with the reference", () => {
+    const text = toastText(liveEvent({ changes: { statut: { from: "En cours", to: "Bloqué" } } }));
+    assert.equal(text, "INT-001 · Marie Durand — Statut : En cours → Bloqué");
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Entry point of the standalone page (`/`): records come from the relay's snapshot, then from
+ * its live events.
+ */
+import { appRoot, loadAppConfig, probeAuth } from "./app/bootstrap.ts";
+import { createDashboard } from "./app/dashboard.ts";
+import { staleAfterMs } from "./core/connection-status.ts";
+import { createRelayApi } from "./net/relay-api.ts";
+import { startRelayStream } from "./net/relay-stream.ts";
+import { adoptTokenFromUrl } from "./net/session-token.ts";
+
+/** Upper bound of the reconnection backoff. */
+const MAX_RETRY_DELAY_MS = 30_000;
+
+async function main() {
+  const token = adoptTokenFromUrl();
+  // Relative to the page, so the relay also works behind a reverse proxy under a sub-path.
+  const api = createRelayApi(new URL(".", window.location.href), async () => token);
+  const config = await loadAppConfig(api);
+  document.title = config.title;
+  const dashboard = createDashboard({ root: appRoot(), mode: "standalone", config, api });
+
+  const stream = startRelayStream({
+    eventsUrl: api.url("events"),
+    tokenSource: api.tokenSource,
+    baseDelayMs: config.retryMs,
+    capDelayMs: MAX_RETRY_DELAY_MS,
+    staleAfterMs: staleAfterMs(config.heartbeatMs),
+    onSnapshot(snapshot) {
+      dashboard.noteRelayFrame();
+      dashboard.setRecords(snapshot.records);
+    },
+    onEvent(event) {
+      dashboard.noteRelayFrame();
+      dashboard.receiveEvent(event, { applyToRecords: true });
+    },
+    onReset() {
+      // The snapshot that follows replaces the records; the chronology is rebuilt too.
+      dashboard.noteRelayFrame();
+      dashboard.reloadHistory();
+    },
+    onPhase(phase) {
+      dashboard.setStreamPhase(phase);
+    },
+    probeAuth: () => probeAuth(api),
+  });
+  // Back online: no point waiting for the backoff timer.
+  window.addEventListener("online", () => stream.reconnectNow());
+}
+
+void main();
