@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import Fastify, { type FastifyInstance } from "fastify";
+import { createAlertPlanner } from "../../alerts/planner.ts";
+import { parseAlertsConfig } from "../../alerts/rules.ts";
+import { commitWithAlerts, gristRow } from "../../alerts/testing/events.ts";
+import { createTokenVerifier, mintToken } from "../../auth/jwt.ts";
+import { MemoryStore } from "../../store/memory-store.ts";
+import { createAuthorize } from "../authorize.ts";
+import { installErrorHandling } from "../error-handler.ts";
+import { registerAlertRoutes } from "./alerts.ts";
+
+const JWT_SECRET = "secret-de-signature-des-jetons-de-test-32+";
+const MATRIX_TOKEN = "syt_matrix_token_never_shown";
+const HOOK_SECRET = "hook-secret-never-shown-0123";
+const HOOK_URL = "https://n8n.exemple.gouv.fr/webhook/abc?token=url-secret";
+
+let app: FastifyInstance;
+let url = "";
+const tokens: Record<string, string> = {};
+
+before(async () => {
+  const config = parseAlertsConfig(
+    {
+      destinations: [
+        {
+          name: "tchap",
+          kind: "matrix",
+          homeserverUrl: "https://matrix.example",
+          accessToken: MATRIX_TOKEN,
+          roomId: "!r:example",
+        },
+        { name: "n8n", kind: "webhook", url: HOOK_URL, secret: HOOK_SECRET },
+      ],
+    },
+    { baseDir: "." },
+  );
+  const store = new MemoryStore();
+  const planner = createAlertPlanner(config);
+  await commitWithAlerts(store, [gristRow(1, { Priorite: "Urgente" })], planner);
+  await commitWithAlerts(store, [gristRow(2, { Statut: "Bloqué" })], planner);
+  const now = Date.now();
+  await store.markSent("1:tchap", now);
+  await store.markFailed("1:n8n", "requête refusée par le destinataire (410)", now + 1);
+
+  app = Fastify();
+  installErrorHandling(app);
+  const authorize = createAuthorize(createTokenVerifier({ secret: JWT_SECRET }));
+  registerAlertRoutes(app, { outbox: store, authorize });
+  url = await app.listen({ host: "127.0.0.1", port: 0 });
+  for (const role of ["admin", "supervisor"] as const) {
+    tokens[role] = await mintToken({ secret: JWT_SECRET, role, ttlSeconds: 60 });
+  }
+});
+after(() => app.close());
+
+async function get(path: string, role?: "admin" | "supervisor") {
+  const response = await fetch(`${url}${path}`, {
+    headers: role ? { Authorization: `Bearer ${tokens[role]}` } : {},
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+describe("GET /api/alerts", () => {
+  it("lists failed alerts with the reason and the counts by status, for an admin", async () => {
+    const { status, text } = await get("/api/alerts?status=failed", "admin");
+    assert.equal(status, 200);
+    const body = JSON.parse(text);
+    assert.deepEqual(body.counts, { pending: 2, sent: 1, failed: 1 });
+    assert.equal(body.alerts.length, 1);
+    assert.deepEqual(
+      { ...body.alerts[0], createdAt: "x", updatedAt: "x", nextAttemptAt: "x" },
+      {
+        key: "1:n8n",
+        destination: "n8n",
+        status: "failed",
+        attempts: 1,
+        lastError: "requête refusée par le destinataire (410)",
+        nextAttemptAt: "x",
+        createdAt: "x",
+        updatedAt: "x",
+        eventId: "1",
+        rule: "urgence",
+        reference: "INT-001",
+        title: "🚨 Intervention urgente : INT-001",
+      },
+    );
+  });
+
+  it("lists every status, most recently changed first, within the limit", async () => {
+    const all = JSON.parse((await get("/api/alerts", "admin")).text);
+    assert.equal(all.alerts.length, 4);
+    assert.equal(all.alerts[0].key, "1:n8n");
+    const one = JSON.parse((await get("/api/alerts?limit=1", "admin")).text);
+    assert.equal(one.alerts.length, 1);
+  });
+
+  it("never shows a token, a webhook secret, a destination URL or the message text", async () => {
+    const { text } = await get("/api/alerts?limit=500", "admin");
+    for (const secret of [MATRIX_TOKEN, HOOK_SECRET, "url-secret", "n8n.exemple", "Marie Durand"]) {
+      assert.ok(!text.includes(secret), secret);
+    }
+  });
+
+  it("answers 401 without a token and 403 below the admin role", async () => {
+    const anonymous = await get("/api/alerts");
+    assert.equal(anonymous.status, 401);
+    assert.equal(JSON.parse(anonymous.text).error.code, "RELAY_ERR_UNAUTHORIZED");
+    const supervisor = await get("/api/alerts", "supervisor");
+    assert.equal(supervisor.status, 403);
+    assert.equal(JSON.parse(supervisor.text).error.code, "RELAY_ERR_FORBIDDEN");
+  });
+
+  it("answers 400 for an unknown status or a limit out of range", async () => {
+    for (const query of ["status=lost", "limit=0", "limit=501", "limit=abc"]) {
+      const { status, text } = await get(`/api/alerts?${query}`, "admin");
+      assert.equal(status, 400, query);
+      assert.equal(JSON.parse(text).error.code, "RELAY_ERR_BAD_QUERY");
+    }
+  });
+});
