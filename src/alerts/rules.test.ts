@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import {
   AlertsConfigError,
+  alertsConfigFromSettings,
   alertsConfigFromTchap,
   defaultAlertRules,
   loadAlertsConfigFile,
@@ -191,5 +192,27 @@ describe("alert configuration", () => {
       "TCHAP_HOMESERVER_URL",
       "TCHAP_ROOM_ID",
     ]);
+  });
+});
+
+describe("alert settings", () => {
+  it("reads the file, or the TCHAP variables, or turns alerts off", () => {
+    const file = join(dir, "settings.json");
+    writeFileSync(file, JSON.stringify({ destinations: [{ ...matrix, name: "salle" }] }));
+    assert.equal(alertsConfigFromSettings({ ALERTS_CONFIG: file })?.destinations[0]?.name, "salle");
+    const fromEnv = alertsConfigFromSettings({
+      TCHAP_HOMESERVER_URL: matrix.homeserverUrl,
+      TCHAP_ACCESS_TOKEN: matrix.accessToken,
+      TCHAP_ROOM_ID: matrix.roomId,
+    });
+    assert.equal(fromEnv?.destinations[0]?.name, "tchap");
+    assert.equal(alertsConfigFromSettings({}), null);
+  });
+
+  it("refuses a file and TCHAP variables together", () => {
+    const issues = issuesOf(() =>
+      alertsConfigFromSettings({ ALERTS_CONFIG: "x.json", TCHAP_ROOM_ID: matrix.roomId }),
+    );
+    assert.match(issues[0]?.message ?? "", /s'excluent/);
   });
 });

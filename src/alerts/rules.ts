@@ -366,3 +366,40 @@ export function alertsConfigFromTchap(values: {
     );
   }
 }
+
+/** The settings of the relay's configuration that say where alert rules come from. */
+export interface AlertSettings {
+  ALERTS_CONFIG?: string | undefined;
+  TCHAP_HOMESERVER_URL?: string | undefined;
+  TCHAP_ACCESS_TOKEN?: string | undefined;
+  TCHAP_ROOM_ID?: string | undefined;
+}
+
+/**
+ * The alert configuration the settings describe: the `ALERTS_CONFIG` file, or the single
+ * Tchap room of the `TCHAP_*` variables, or null when alerts are off. Both at once is refused
+ * rather than guessing which one the operator meant.
+ */
+export function alertsConfigFromSettings(settings: AlertSettings): AlertsConfig | null {
+  const tchap = [
+    settings.TCHAP_HOMESERVER_URL,
+    settings.TCHAP_ACCESS_TOKEN,
+    settings.TCHAP_ROOM_ID,
+  ] as const;
+  const anyTchap = tchap.some((value) => value !== undefined && value !== "");
+  if (settings.ALERTS_CONFIG) {
+    if (anyTchap) {
+      throw new AlertsConfigError(settings.ALERTS_CONFIG, [
+        {
+          path: "TCHAP_*",
+          message:
+            "ALERTS_CONFIG et les variables TCHAP_* s'excluent : déclarez le salon Tchap dans le fichier",
+        },
+      ]);
+    }
+    return loadAlertsConfigFile(settings.ALERTS_CONFIG);
+  }
+  if (!anyTchap) return null;
+  const [homeserverUrl = "", accessToken = "", roomId = ""] = tchap;
+  return alertsConfigFromTchap({ homeserverUrl, accessToken, roomId });
+}
