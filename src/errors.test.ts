@@ -7,7 +7,11 @@ describe("error codes", () => {
   it("are all documented with their HTTP status", () => {
     const doc = readFileSync(new URL("../docs/reference/erreurs.md", import.meta.url), "utf8");
     for (const [code, status] of Object.entries(ERROR_CODES)) {
-      assert.match(doc, new RegExp(`\\| \`${code}\` \\| ${status} \\|`), `${code} is listed in erreurs.md`);
+      assert.match(
+        doc,
+        new RegExp(`\\| \`${code}\` \\| ${status} \\|`),
+        `${code} is listed in erreurs.md`,
+      );
     }
   });
 

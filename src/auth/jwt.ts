@@ -27,7 +27,10 @@ function reject(message: string, cause?: unknown): RelayError {
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const secret = options.secret ? new TextEncoder().encode(options.secret) : null;
   const jwks: JWTVerifyGetKey | null = options.jwksUrl
-    ? createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 })
+    ? createRemoteJWKSet(new URL(options.jwksUrl), {
+        timeoutDuration: 5000,
+        cooldownDuration: 30_000,
+      })
     : null;
   const common = {
     ...(options.issuer ? { issuer: options.issuer } : {}),
@@ -37,23 +40,31 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (token.length > 8192) throw reject("jeton trop long");
     let payload: unknown;
     try {
-      const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { alg?: unknown };
+      const header = JSON.parse(
+        Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8"),
+      ) as { alg?: unknown };
       const symmetric = typeof header.alg === "string" && header.alg.startsWith("HS");
       if (symmetric && secret) {
-        payload = (await jwtVerify(token, secret, { ...common, algorithms: SECRET_ALGORITHMS })).payload;
+        payload = (await jwtVerify(token, secret, { ...common, algorithms: SECRET_ALGORITHMS }))
+          .payload;
       } else if (!symmetric && jwks) {
-        payload = (await jwtVerify(token, jwks, { ...common, algorithms: JWKS_ALGORITHMS })).payload;
+        payload = (await jwtVerify(token, jwks, { ...common, algorithms: JWKS_ALGORITHMS }))
+          .payload;
       } else {
         throw reject(`algorithme de jeton refusé (${String(header.alg)})`);
       }
     } catch (error) {
       if (error instanceof RelayError) throw error;
       if (error instanceof errors.JWTExpired) throw reject("jeton expiré", error);
-      if (error instanceof errors.JWTClaimValidationFailed) throw reject(`revendication refusée : ${error.claim}`, error);
+      if (error instanceof errors.JWTClaimValidationFailed)
+        throw reject(`revendication refusée : ${error.claim}`, error);
       throw reject("jeton invalide", error);
     }
     const claims = RelayClaimsSchema.safeParse(payload);
-    if (!claims.success) throw reject(`revendications invalides : ${claims.error.issues.map((i) => i.path.join(".")).join(", ")}`);
+    if (!claims.success)
+      throw reject(
+        `revendications invalides : ${claims.error.issues.map((i) => i.path.join(".")).join(", ")}`,
+      );
     return {
       subject: claims.data.sub ?? null,
       role: claims.data.role,

@@ -25,7 +25,9 @@ export function hasRole(principal: Principal, minimum: Role): boolean {
   return ROLES.indexOf(principal.role) >= ROLES.indexOf(minimum);
 }
 
-const Departement = z.string().regex(/^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])$/i, "département inconnu");
+const Departement = z
+  .string()
+  .regex(/^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])$/i, "département inconnu");
 
 /** The claims the relay reads; anything else in the token is ignored. */
 export const RelayClaimsSchema = z.object({

@@ -6,7 +6,8 @@ export function tokenFromRequest(
   query: Record<string, unknown>,
 ): string | null {
   const authorization = headers.authorization;
-  if (typeof authorization === "string" && authorization.startsWith("Bearer ")) return authorization.slice(7).trim();
+  if (typeof authorization === "string" && authorization.startsWith("Bearer "))
+    return authorization.slice(7).trim();
   // EventSource cannot send headers: browsers pass the token in the URL (redacted in logs).
   if (typeof query.token === "string" && query.token !== "") return query.token;
   const cookie = headers.cookie;

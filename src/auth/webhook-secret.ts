@@ -19,7 +19,8 @@ export function webhookAuthorized(
   querySecret: string | undefined,
 ): boolean {
   let ok = false;
-  if (authorizationHeader?.startsWith("Bearer ")) ok = secretsEqual(authorizationHeader.slice(7).trim(), expected);
+  if (authorizationHeader?.startsWith("Bearer "))
+    ok = secretsEqual(authorizationHeader.slice(7).trim(), expected);
   // Evaluate both so the answer time does not tell which one was tried.
   if (querySecret !== undefined) ok = secretsEqual(querySecret, expected) || ok;
   return ok;

@@ -1,18 +1,24 @@
 #!/usr/bin/env node
+import type { CommandIo } from "./io.ts";
 /** `grist-realtime <command>`: serve (default), token, and the commands other modules add. */
 import { runServeCommand } from "./serve-command.ts";
 import { runTokenCommand } from "./token-command.ts";
-import type { CommandIo } from "./io.ts";
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
 
+const serve = { run: runServeCommand, summary: "démarre le relais (commande par défaut)" };
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  serve: { run: runServeCommand, summary: "démarre le relais (commande par défaut)" },
-  token: { run: runTokenCommand, summary: "crée un jeton d'abonné (JWT) pour un rôle et des départements" },
+  serve,
+  token: {
+    run: runTokenCommand,
+    summary: "crée un jeton d'abonné (JWT) pour un rôle et des départements",
+  },
 };
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`);
+  const lines = Object.entries(COMMANDS).map(
+    ([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`,
+  );
   return `Usage : grist-realtime <commande> [options]\n\nCommandes :\n${lines.join("\n")}\n\n« grist-realtime <commande> --help » détaille les options.\n`;
 }
 
@@ -22,7 +28,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     io.stdout.write(usage());
     return 0;
   }
-  if (first === undefined || first.startsWith("--")) return COMMANDS.serve!.run(argv, io);
+  if (first === undefined || first.startsWith("--")) return serve.run(argv, io);
   const command = COMMANDS[first];
   if (!command) {
     io.stderr.write(`Commande inconnue : ${first}\n\n${usage()}`);
@@ -32,6 +38,10 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
 }
 
 if (import.meta.main) {
-  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  const code = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
   if (code !== 0) process.exitCode = code;
 }

@@ -6,7 +6,9 @@ import type { CommandIo } from "./io.ts";
 
 export async function runServeCommand(argv: string[], io: CommandIo): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    io.stdout.write(`Usage : grist-realtime serve [options]\n\nChaque option se donne aussi par variable d'environnement (les options l'emportent).\n\n${configHelp()}\n`);
+    io.stdout.write(
+      `Usage : grist-realtime serve [options]\n\nChaque option se donne aussi par variable d'environnement (les options l'emportent).\n\n${configHelp()}\n`,
+    );
     return 0;
   }
   let relay: Awaited<ReturnType<typeof createRelay>>;

@@ -49,18 +49,29 @@ export async function runTokenCommand(argv: string[], io: CommandIo): Promise<nu
   if (!role || !ROLES.includes(role as Role)) problems.push(`--role : attendu ${ROLES.join(", ")}`);
   const ttl = parseTtl(String(values.ttl));
   if (ttl === null) problems.push("--ttl : attendu un nombre suivi de s, m, h ou d (ex. 8h)");
-  const departements = typeof values.departements === "string" ? values.departements.split(",").map((d) => d.trim().toUpperCase()).filter(Boolean) : undefined;
-  if (departements?.some((d) => !/^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])$/.test(d))) problems.push("--departements : codes de département invalides");
+  const departements =
+    typeof values.departements === "string"
+      ? values.departements
+          .split(",")
+          .map((d) => d.trim().toUpperCase())
+          .filter(Boolean)
+      : undefined;
+  if (departements?.some((d) => !/^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])$/.test(d)))
+    problems.push("--departements : codes de département invalides");
   let secret: string | undefined;
   try {
-    const argvForConfig = typeof values["auth-jwt-secret"] === "string" ? ["--auth-jwt-secret", values["auth-jwt-secret"]] : [];
+    const argvForConfig =
+      typeof values["auth-jwt-secret"] === "string"
+        ? ["--auth-jwt-secret", values["auth-jwt-secret"]]
+        : [];
     const config = loadConfig({ argv: argvForConfig, env: io.env });
     secret = config.AUTH_JWT_SECRET;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
-  if (!secret && problems.length === 0) problems.push("AUTH_JWT_SECRET (--auth-jwt-secret) : requis pour signer un jeton");
+  if (!secret && problems.length === 0)
+    problems.push("AUTH_JWT_SECRET (--auth-jwt-secret) : requis pour signer un jeton");
   if (problems.length > 0) {
     io.stderr.write(`${problems.map((p) => `- ${p}`).join("\n")}\n`);
     return 2;

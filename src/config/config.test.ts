@@ -47,14 +47,26 @@ describe("loadConfig", () => {
   it("refuses a public address without authentication unless told explicitly", () => {
     const problems = problemsOf(() => loadConfig({ env: { HOST: "0.0.0.0" } }));
     assert.match(problems[0] ?? "", /sans authentification/);
-    assert.equal(loadConfig({ env: { HOST: "0.0.0.0", ALLOW_UNAUTHENTICATED_PUBLIC: "true" } }).HOST, "0.0.0.0");
+    assert.equal(
+      loadConfig({ env: { HOST: "0.0.0.0", ALLOW_UNAUTHENTICATED_PUBLIC: "true" } }).HOST,
+      "0.0.0.0",
+    );
     const secret = "s".repeat(32);
-    assert.equal(loadConfig({ env: { HOST: "0.0.0.0", AUTH_JWT_SECRET: secret } }).authEnabled, true);
+    assert.equal(
+      loadConfig({ env: { HOST: "0.0.0.0", AUTH_JWT_SECRET: secret } }).authEnabled,
+      true,
+    );
   });
 
   it("refuses a short webhook secret and incomplete Grist or Tchap settings", () => {
     const problems = problemsOf(() =>
-      loadConfig({ env: { WEBHOOK_SECRET: "short", GRIST_URL: "https://grist.example.fr", TCHAP_ROOM_ID: "!a:b" } }),
+      loadConfig({
+        env: {
+          WEBHOOK_SECRET: "short",
+          GRIST_URL: "https://grist.example.fr",
+          TCHAP_ROOM_ID: "!a:b",
+        },
+      }),
     );
     assert.match(problems.join("\n"), /WEBHOOK_SECRET/);
     assert.ok(problems.length >= 1);

@@ -71,7 +71,9 @@ export function loadConfig(source: ConfigSource = {}): Config {
       try {
         value = readFile(file).trim();
       } catch (error) {
-        problems.push(`${option.env}_FILE : lecture impossible de ${file} (${(error as NodeJS.ErrnoException).code ?? "erreur"})`);
+        problems.push(
+          `${option.env}_FILE : lecture impossible de ${file} (${(error as NodeJS.ErrnoException).code ?? "erreur"})`,
+        );
       }
     }
     if (value === "" && option.default === undefined) value = undefined;
@@ -79,7 +81,8 @@ export function loadConfig(source: ConfigSource = {}): Config {
   }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${label(String(issue.path[0]))} : ${issue.message}`);
+    for (const issue of parsed.error.issues)
+      problems.push(`${label(String(issue.path[0]))} : ${issue.message}`);
     throw new ConfigError(problems);
   }
   const values = parsed.data;
@@ -95,7 +98,9 @@ export function loadConfig(source: ConfigSource = {}): Config {
   }
   const tchap = [values.TCHAP_HOMESERVER_URL, values.TCHAP_ACCESS_TOKEN, values.TCHAP_ROOM_ID];
   if (tchap.some(Boolean) && !tchap.every(Boolean)) {
-    problems.push("TCHAP_HOMESERVER_URL, TCHAP_ACCESS_TOKEN et TCHAP_ROOM_ID vont ensemble : il en manque");
+    problems.push(
+      "TCHAP_HOMESERVER_URL, TCHAP_ACCESS_TOKEN et TCHAP_ROOM_ID vont ensemble : il en manque",
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -105,7 +110,12 @@ export function loadConfig(source: ConfigSource = {}): Config {
     : existsSync(defaultMapping)
       ? resolve(defaultMapping)
       : null;
-  return Object.freeze({ ...values, CORS_ORIGINS: Object.freeze([...values.CORS_ORIGINS]), columnMappingFile, authEnabled }) as Config;
+  return Object.freeze({
+    ...values,
+    CORS_ORIGINS: Object.freeze([...values.CORS_ORIGINS]),
+    columnMappingFile,
+    authEnabled,
+  }) as Config;
 }
 
 /** The effective configuration with secrets masked, for logs and `--help`. */

@@ -2,7 +2,7 @@
  * The ingest service: decoded Grist rows in, events out. It is the only writer of the store,
  * for webhooks, the start-up sync and reconciliation alike.
  */
-import { decideEvents, type DecisionStats } from "../domain/changes.ts";
+import { type DecisionStats, decideEvents } from "../domain/changes.ts";
 import type { ColumnMapping } from "../domain/column-mapping.ts";
 import type { EventSource, PendingEvent, RelayEvent } from "../domain/events.ts";
 import { type Intervention, type RecordId, recordKey } from "../domain/intervention.ts";
@@ -44,7 +44,8 @@ export class IngestClock {
   mark(events: readonly RelayEvent[], startedAt: number): void {
     for (const event of events) this.#started.set(event.id, startedAt);
     // Bounded even if events are never delivered (no hub in a CLI run).
-    while (this.#started.size > 10_000) this.#started.delete(this.#started.keys().next().value as string);
+    while (this.#started.size > 10_000)
+      this.#started.delete(this.#started.keys().next().value as string);
   }
 
   take(eventId: string): number | undefined {
@@ -98,7 +99,12 @@ export class Ingestor {
           }
           return normalizeRecord(row.id, fields, mapping);
         });
-        return decideEvents(records, current, { source: options.source, hint: options.hint, mapping }, stats);
+        return decideEvents(
+          records,
+          current,
+          { source: options.source, hint: options.hint, mapping },
+          stats,
+        );
       },
       this.#commitOptions(),
     );
@@ -111,7 +117,10 @@ export class Ingestor {
   }
 
   /** `record.removed` for every known record absent from Grist (which has no delete webhook). */
-  async removeMissing(presentKeys: ReadonlySet<string>, source: EventSource): Promise<RelayEvent[]> {
+  async removeMissing(
+    presentKeys: ReadonlySet<string>,
+    source: EventSource,
+  ): Promise<RelayEvent[]> {
     const { records } = await this.#options.store.snapshot();
     const gone = records.filter((record) => !presentKeys.has(recordKey(record.id)));
     if (gone.length === 0) return [];

@@ -15,7 +15,15 @@ export function guideMessage(event: RelayEvent, removed = event.type === "record
     type: removed ? "intervention_removed" : "intervention_update",
     data: removed
       ? { id: r.id }
-      : { id: r.id, agent: r.agent, localisation: r.localisation, type: r.type, statut: r.statut, priorite: r.priorite, commentaire: r.commentaire },
+      : {
+          id: r.id,
+          agent: r.agent,
+          localisation: r.localisation,
+          type: r.type,
+          statut: r.statut,
+          priorite: r.priorite,
+          commentaire: r.commentaire,
+        },
   };
 }
 
@@ -50,7 +58,14 @@ export class EncodedEvent {
         format === "relay"
           ? encodeJsonFrame(
               "record.removed",
-              { id, type: "record.removed", time, source, record: { id: record.id }, reason: "out-of-scope" },
+              {
+                id,
+                type: "record.removed",
+                time,
+                source,
+                record: { id: record.id },
+                reason: "out-of-scope",
+              },
               id,
             )
           : encodeJsonFrame(undefined, guideMessage(this.event, true), id);

@@ -6,8 +6,8 @@
 import type { RelayEvent } from "../domain/events.ts";
 import type { Intervention } from "../domain/intervention.ts";
 import type { Metrics } from "../metrics/metrics.ts";
-import type { EventStore } from "../store/event-store.ts";
 import { encodeJsonFrame, encodeRetry, HEARTBEAT_COMMENT } from "../sse/frame.ts";
+import type { EventStore } from "../store/event-store.ts";
 import { EncodedEvent } from "./encoded-event.ts";
 import { recordMatches, visibility } from "./record-filter.ts";
 import type { CloseReason, Subscriber } from "./subscriber.ts";
@@ -69,7 +69,9 @@ export class Hub {
       if (lastEventId !== null) {
         caughtUp = await this.#replay(subscriber, lastEventId);
         if (!caughtUp && subscriber.format === "relay") {
-          await subscriber.writeAndDrain(encodeJsonFrame("reset", { reason: "unknown-id", lastEventId }));
+          await subscriber.writeAndDrain(
+            encodeJsonFrame("reset", { reason: "unknown-id", lastEventId }),
+          );
         }
       }
       if (!caughtUp) {
@@ -153,7 +155,8 @@ export class Hub {
       for (const subscriber of this.#subscribers) {
         if (subscriber.pending !== null) {
           subscriber.pending.push(event);
-          if (subscriber.pending.length > this.#options.maxPendingEvents) this.close(subscriber, "slow");
+          if (subscriber.pending.length > this.#options.maxPendingEvents)
+            this.close(subscriber, "slow");
           continue;
         }
         if (this.#deliver(subscriber, encoded)) delivered++;

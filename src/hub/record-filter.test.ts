@@ -28,7 +28,10 @@ describe("record filters", () => {
       time: new Date().toISOString(),
       source: "webhook",
       record: after,
-      changes: { localisation: { from: before.localisation, to: after.localisation }, departement: { from: "13", to: "69" } },
+      changes: {
+        localisation: { from: before.localisation, to: after.localisation },
+        departement: { from: "13", to: "69" },
+      },
     };
     assert.equal(visibility(event, buildFilter({}, ["13"])), "leaves");
     assert.equal(visibility(event, buildFilter({}, ["69"])), "full");

@@ -4,14 +4,18 @@
  * a record outside its scope.
  */
 import type { RelayEvent } from "../domain/events.ts";
-import { TRACKED_FIELDS, type Intervention } from "../domain/intervention.ts";
+import { type Intervention, TRACKED_FIELDS } from "../domain/intervention.ts";
 
 export const FILTER_FIELDS = ["departement", "statut", "priorite", "type", "agent"] as const;
 export type FilterField = (typeof FILTER_FIELDS)[number];
 
 /** Case- and accent-insensitive: "Bloque", "bloqué" and "Bloqué" are one value. */
 export function matchKey(value: string): string {
-  return value.normalize("NFD").replace(/\p{Diacritic}/gu, "").trim().toLowerCase();
+  return value
+    .normalize("NFD")
+    .replace(/\p{Diacritic}/gu, "")
+    .trim()
+    .toLowerCase();
 }
 
 export interface RecordFilter {
@@ -35,14 +39,20 @@ export function buildFilter(
   for (const field of FILTER_FIELDS) {
     const raw = query[field];
     if (raw === undefined || raw === "") continue;
-    fields[field] = new Set(raw.split(",").map(matchKey).filter((value) => value !== ""));
+    fields[field] = new Set(
+      raw
+        .split(",")
+        .map(matchKey)
+        .filter((value) => value !== ""),
+    );
   }
   return { fields, scope: scope === null ? null : new Set(scope.map(matchKey)) };
 }
 
 export function recordMatches(record: Intervention, filter: RecordFilter): boolean {
   if (filter.scope !== null) {
-    if (record.departement === null || !filter.scope.has(matchKey(record.departement))) return false;
+    if (record.departement === null || !filter.scope.has(matchKey(record.departement)))
+      return false;
   }
   for (const field of FILTER_FIELDS) {
     const allowed = filter.fields[field];

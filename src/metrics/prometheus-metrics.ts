@@ -20,17 +20,50 @@ export class PrometheusMetrics implements Metrics {
   constructor(options: { version: string; collectDefaults?: boolean }) {
     const registers = [this.registry];
     if (options.collectDefaults !== false) collectDefaultMetrics({ register: this.registry });
-    new Gauge({ name: "relay_build_info", help: "Version du relais", labelNames: ["version"], registers }).set(
-      { version: options.version },
-      1,
-    );
-    this.#subscribers = new Gauge({ name: "relay_sse_clients", help: "Flux SSE ouverts", registers });
-    this.#connections = new Counter({ name: "relay_sse_connections_total", help: "Flux SSE ouverts depuis le démarrage", registers });
-    this.#closed = new Counter({ name: "relay_sse_disconnects_total", help: "Flux SSE fermés, par raison (slow = abonné trop lent)", labelNames: ["reason"], registers });
-    this.#refused = new Counter({ name: "relay_sse_refused_total", help: "Flux SSE refusés, par raison", labelNames: ["reason"], registers });
-    this.#ingested = new Counter({ name: "relay_events_ingested_total", help: "Événements stockés, par source", labelNames: ["source"], registers });
-    this.#delivered = new Counter({ name: "relay_events_delivered_total", help: "Événements écrits vers les abonnés (un par abonné)", registers });
-    this.#bytes = new Counter({ name: "relay_sse_bytes_total", help: "Octets d'événements écrits vers les abonnés", registers });
+    new Gauge({
+      name: "relay_build_info",
+      help: "Version du relais",
+      labelNames: ["version"],
+      registers,
+    }).set({ version: options.version }, 1);
+    this.#subscribers = new Gauge({
+      name: "relay_sse_clients",
+      help: "Flux SSE ouverts",
+      registers,
+    });
+    this.#connections = new Counter({
+      name: "relay_sse_connections_total",
+      help: "Flux SSE ouverts depuis le démarrage",
+      registers,
+    });
+    this.#closed = new Counter({
+      name: "relay_sse_disconnects_total",
+      help: "Flux SSE fermés, par raison (slow = abonné trop lent)",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.#refused = new Counter({
+      name: "relay_sse_refused_total",
+      help: "Flux SSE refusés, par raison",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.#ingested = new Counter({
+      name: "relay_events_ingested_total",
+      help: "Événements stockés, par source",
+      labelNames: ["source"],
+      registers,
+    });
+    this.#delivered = new Counter({
+      name: "relay_events_delivered_total",
+      help: "Événements écrits vers les abonnés (un par abonné)",
+      registers,
+    });
+    this.#bytes = new Counter({
+      name: "relay_sse_bytes_total",
+      help: "Octets d'événements écrits vers les abonnés",
+      registers,
+    });
     this.#messageBytes = new Histogram({
       name: "relay_message_bytes",
       help: "Taille d'un événement encodé",
@@ -43,7 +76,12 @@ export class PrometheusMetrics implements Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
-    this.#webhooks = new Counter({ name: "relay_webhook_requests_total", help: "Webhooks reçus, par statut HTTP et code", labelNames: ["status", "code"], registers });
+    this.#webhooks = new Counter({
+      name: "relay_webhook_requests_total",
+      help: "Webhooks reçus, par statut HTTP et code",
+      labelNames: ["status", "code"],
+      registers,
+    });
     this.#webhookDuration = new Histogram({
       name: "relay_webhook_duration_seconds",
       help: "Durée de traitement d'un webhook jusqu'à l'acquittement",

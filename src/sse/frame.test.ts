@@ -9,7 +9,9 @@ describe("SSE framing", () => {
   });
 
   it("keeps CR and LF inside values escaped in the JSON data line", () => {
-    const frame = encodeJsonFrame("record.added", { commentaire: "ligne 1\r\nevent: forged\n\ndata: x" }).toString();
+    const frame = encodeJsonFrame("record.added", {
+      commentaire: "ligne 1\r\nevent: forged\n\ndata: x",
+    }).toString();
     assert.equal(frame.split("\n").filter((line) => line.startsWith("event:")).length, 1);
     assert.ok(frame.endsWith("\n\n"));
     assert.equal(frame.indexOf("\n\n"), frame.length - 2, "only one frame terminator");

@@ -53,7 +53,8 @@ export function encodeResponseHead(extraHeaders: Record<string, string>): Buffer
   };
   let head = "HTTP/1.1 200 OK\r\n";
   for (const [name, value] of Object.entries(headers)) {
-    if (LINE_BREAK.test(name) || LINE_BREAK.test(value)) throw new Error("header injection refused");
+    if (LINE_BREAK.test(name) || LINE_BREAK.test(value))
+      throw new Error("header injection refused");
     head += `${name}: ${value}\r\n`;
   }
   return Buffer.from(`${head}\r\n`, "latin1");

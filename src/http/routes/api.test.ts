@@ -7,13 +7,20 @@ describe("JSON API", () => {
   before(async () => {
     relay = await startTestRelay({ env: { CORS_ORIGINS: "https://tableau.exemple.fr" } });
     await relay.postWebhook([1, 2, 3, 4, 5].map((id) => gristRow(id)));
-    await relay.postWebhook([gristRow(1, { Statut: "En cours" }), gristRow(2, { Priorite: "Urgente" })]);
+    await relay.postWebhook([
+      gristRow(1, { Statut: "En cours" }),
+      gristRow(2, { Priorite: "Urgente" }),
+    ]);
   });
   after(() => relay.close());
 
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const response = await fetch(`${relay.url}${path}`, { headers });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as any,
+    };
   };
 
   it("gives the current state with the id it is consistent with", async () => {
@@ -21,16 +28,28 @@ describe("JSON API", () => {
     assert.equal(body.records.length, 5);
     assert.equal(body.lastEventId, "7");
     const filtered = await get("/api/interventions?priorite=urgente");
-    assert.deepEqual(filtered.body.records.map((r: { id: number }) => r.id), [2]);
+    assert.deepEqual(
+      filtered.body.records.map((r: { id: number }) => r.id),
+      [2],
+    );
   });
 
   it("gives the latest events oldest first, pages backwards and forwards", async () => {
     const latest = await get("/api/events?limit=3");
-    assert.deepEqual(latest.body.events.map((e: { id: string }) => e.id), ["5", "6", "7"]);
+    assert.deepEqual(
+      latest.body.events.map((e: { id: string }) => e.id),
+      ["5", "6", "7"],
+    );
     const before = await get("/api/events?limit=3&before=5");
-    assert.deepEqual(before.body.events.map((e: { id: string }) => e.id), ["2", "3", "4"]);
+    assert.deepEqual(
+      before.body.events.map((e: { id: string }) => e.id),
+      ["2", "3", "4"],
+    );
     const afterPage = await get("/api/events?after=5&limit=10");
-    assert.deepEqual(afterPage.body.events.map((e: { id: string }) => e.id), ["6", "7"]);
+    assert.deepEqual(
+      afterPage.body.events.map((e: { id: string }) => e.id),
+      ["6", "7"],
+    );
     assert.equal(afterPage.body.lastEventId, "7");
   });
 

@@ -26,13 +26,20 @@ describe("health and metrics", () => {
     await stream.waitFor((m) => m.event === "snapshot");
     await relay.postWebhook([gristRow(1)]);
     await stream.waitFor((m) => m.event === "record.added");
-    await fetch(`${relay.url}/webhooks/grist`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "[]" });
+    await fetch(`${relay.url}/webhooks/grist`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "[]",
+    });
     const text = await (await fetch(`${relay.url}/metrics`)).text();
     assert.match(text, /relay_sse_clients 1/);
     assert.match(text, /relay_events_ingested_total\{source="webhook"\} 1/);
     assert.match(text, /relay_events_delivered_total 1/);
     assert.match(text, /relay_delivery_latency_seconds_count 1/);
-    assert.match(text, /relay_webhook_requests_total\{status="401",code="RELAY_ERR_WEBHOOK_SECRET"\} 1/);
+    assert.match(
+      text,
+      /relay_webhook_requests_total\{status="401",code="RELAY_ERR_WEBHOOK_SECRET"\} 1/,
+    );
     assert.match(text, /relay_message_bytes_count 1/);
     stream.close();
     await relay.close();

@@ -241,10 +241,11 @@ describe("subscriber authentication", () => {
 
   it("accepts the token from the Authorization header and from a cookie", async () => {
     const token = await mintToken({ secret: JWT_SECRET, role: "viewer", ttlSeconds: 60 });
-    for (const headers of [
+    const variants: Record<string, string>[] = [
       { Authorization: `Bearer ${token}` },
       { Cookie: `other=1; grist_realtime_token=${token}` },
-    ]) {
+    ];
+    for (const headers of variants) {
       const stream = await openSse(`${relay.url}/events`, headers);
       assert.equal(stream.status, 200);
       await stream.waitFor((m) => m.event === "snapshot");
