@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   RELAY_ERR_STORE_UNAVAILABLE: 503,
   RELAY_ERR_SHUTTING_DOWN: 503,
   RELAY_ERR_CAPACITY: 503,
+  /** web/dist is missing: the dashboard was not built (`npm run build:web`). */
+  RELAY_ERR_WEB_NOT_BUILT: 503,
   RELAY_ERR_GRIST_UNREACHABLE: 502,
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -136,8 +136,9 @@ async function main() {
   }
 
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  let invalidateToken = () => {};
   if (needsToken && grist) {
-    tokenSource = createGristTokenSource({
+    const gristTokens = createGristTokenSource({
       getAccessToken: () => grist.getAccessToken({ readOnly: true }),
       exchangeUrl: api.url("auth/grist"),
       onNewToken(refreshAt) {
@@ -149,6 +150,8 @@ async function main() {
         );
       },
     });
+    tokenSource = gristTokens.get;
+    invalidateToken = gristTokens.invalidate;
     dashboard.refreshStatus();
     dashboard.reloadHistory();
   }
@@ -176,6 +179,7 @@ async function main() {
       dashboard.setStreamPhase(phase);
     },
     probeAuth: () => probeAuth(api),
+    onTokenExpired: () => invalidateToken(),
   });
   window.addEventListener("online", () => stream.reconnectNow());
 }

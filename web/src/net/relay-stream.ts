@@ -1,7 +1,9 @@
 /**
  * The dashboard's own SSE client over `EventSource`. The browser's built-in reconnection is
  * replaced (each error closes the source) so that we control the backoff, resume with
- * `?lastEventId=` and can tell the user when the next attempt happens.
+ * `?lastEventId=` and can tell the user when the next attempt happens. The stream is asked for
+ * heartbeat events (`?heartbeat=event`), so silence longer than two heartbeats means a dead
+ * connection, which is then reopened.
  */
 import { backoffDelayMs } from "../core/backoff.ts";
 import type { StreamPhase } from "../core/connection-status.ts";
@@ -26,6 +28,8 @@ export interface RelayStreamOptions {
   onMalformed?(eventName: string): void;
   /** Asked after a connection failed before opening: was it the token? */
   probeAuth?(): Promise<"unauthorized" | "forbidden" | null>;
+  /** The relay announced the token expired (it closes the stream next): drop cached tokens. */
+  onTokenExpired?(): void;
 }
 
 export interface RelayStream {
@@ -79,6 +83,8 @@ export function startRelayStream(options: RelayStreamOptions): RelayStream {
     if (stopped || mine !== generation) return;
     const url = new URL(options.eventsUrl);
     if (lastEventId !== null) url.searchParams.set("lastEventId", lastEventId);
+    // EventSource hides `:` comments; a named heartbeat event proves the stream is alive.
+    url.searchParams.set("heartbeat", "event");
     // EventSource cannot send headers: the relay accepts the JWT as a query parameter.
     if (token) url.searchParams.set("token", token);
     const es = new EventSource(url);
@@ -112,6 +118,12 @@ export function startRelayStream(options: RelayStreamOptions): RelayStream {
       if (!snapshot) return options.onMalformed?.("snapshot");
       lastEventId = snapshot.lastEventId ?? (message.lastEventId || lastEventId);
       options.onSnapshot(snapshot);
+    });
+    es.addEventListener("heartbeat", () => {
+      if (current()) signal();
+    });
+    es.addEventListener("token-expired", () => {
+      if (current()) options.onTokenExpired?.();
     });
     es.addEventListener("reset", (message) => {
       if (!current()) return;

@@ -13,8 +13,11 @@ export interface GristTokenSourceOptions {
   onNewToken?(refreshAt: number): void;
 }
 
-export interface GristTokenSource extends TokenSource {
-  (): Promise<string | null>;
+export interface GristTokenSource {
+  /** The current relay token, exchanged anew when close to expiry. */
+  get: TokenSource;
+  /** Forgets the cached token (the relay said it expired). */
+  invalidate(): void;
 }
 
 /** Refresh this long before expiry (or at 80 % of a short lifetime). */
@@ -47,12 +50,17 @@ export function createGristTokenSource(options: GristTokenSourceOptions): GristT
     return token;
   }
 
-  return () => {
-    if (cached && Date.now() < cached.refreshAt) return Promise.resolve(cached.token);
-    // Concurrent callers (stream, history, status) share one exchange.
-    pending ??= exchange().finally(() => {
-      pending = null;
-    });
-    return pending;
+  return {
+    get() {
+      if (cached && Date.now() < cached.refreshAt) return Promise.resolve(cached.token);
+      // Concurrent callers (stream, history, status) share one exchange.
+      pending ??= exchange().finally(() => {
+        pending = null;
+      });
+      return pending;
+    },
+    invalidate() {
+      cached = null;
+    },
   };
 }
