@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { decideEvents } from "./changes.ts";
+import { buildColumnMapping } from "./column-mapping.ts";
+import { normalizeRecord } from "./normalize.ts";
+
+const mapping = buildColumnMapping();
+const row = (id: number, fields: Record<string, unknown>) =>
+  normalizeRecord(
+    id,
+    { ID2: "INT-1", Statut: "En attente", Derniere_MAJ: "2026-11-24T08:00:00.000Z", ...fields },
+    mapping,
+  );
+
+describe("decideEvents", () => {
+  it("adds unknown rows and updates known ones with what changed", () => {
+    const current = new Map([["1", row(1, {})]]);
+    const events = decideEvents([row(1, { Statut: "En cours" }), row(2, {})], current, {
+      source: "webhook",
+      mapping,
+    });
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ["record.updated", "record.added"],
+    );
+    assert.deepEqual(events[0]?.changes, { statut: { from: "En attente", to: "En cours" } });
+  });
+
+  it("reports a change in a column the mapping does not use as fields.<column>", () => {
+    const current = new Map([["1", row(1, { Equipe: "Nord" })]]);
+    const [event] = decideEvents([row(1, { Equipe: "Sud" })], current, {
+      source: "webhook",
+      mapping,
+    });
+    assert.deepEqual(event?.changes, { "fields.Equipe": { from: "Nord", to: "Sud" } });
+  });
+
+  it("applies several versions of a row in one batch in order", () => {
+    const events = decideEvents(
+      [row(1, {}), row(1, { Statut: "Bloqué" }), row(1, { Statut: "Bloqué" })],
+      new Map(),
+      {
+        source: "webhook",
+        mapping,
+      },
+    );
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ["record.added", "record.updated"],
+    );
+  });
+
+  it("lets reconciliation correct a state even when its update time looks older", () => {
+    const current = new Map([
+      ["1", row(1, { Statut: "Terminé", Derniere_MAJ: "2026-11-24T09:00:00.000Z" })],
+    ]);
+    const older = row(1, { Statut: "En cours", Derniere_MAJ: "2026-11-24T08:00:00.000Z" });
+    assert.equal(
+      decideEvents([older], current, { source: "webhook", mapping }).length,
+      0,
+      "stale webhook ignored",
+    );
+    assert.equal(
+      decideEvents([older], current, { source: "reconciliation", mapping }).length,
+      1,
+      "Grist's truth wins",
+    );
+  });
+});
+
+describe("normalizeRecord", () => {
+  it("maps Grist columns to stable names and derives the département", () => {
+    const record = normalizeRecord(
+      5,
+      {
+        ID2: "INT-5",
+        Agent: "Léa",
+        Localisation: "Cours Napoléon, 20000 Ajaccio",
+        Latitude: "41.92",
+        Longitude: 8.73,
+        Commentaire: "",
+      },
+      mapping,
+    );
+    assert.equal(record.reference, "INT-5");
+    assert.equal(record.departement, "2A");
+    assert.equal(record.latitude, 41.92);
+    assert.equal(record.longitude, 8.73);
+    assert.equal(record.commentaire, null, "empty text is null, as Grist writes it either way");
+  });
+
+  it("honours a mapping written by setup", () => {
+    const custom = buildColumnMapping({ reference: "Code", statut: ["Etat"] });
+    const record = normalizeRecord(1, { Code: "X-1", Etat: "Bloqué" }, custom);
+    assert.equal(record.reference, "X-1");
+    assert.equal(record.statut, "Bloqué");
+  });
+});
