@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { createTokenVerifier } from "./auth/jwt.ts";
 import { type Config, ConfigError } from "./config/config.ts";
@@ -20,6 +21,7 @@ import { RelayState } from "./http/relay-state.ts";
 import { registerApiRoutes } from "./http/routes/api.ts";
 import { registerHealthRoutes } from "./http/routes/health.ts";
 import { registerStreamRoutes } from "./http/routes/streams.ts";
+import { registerWebApp } from "./http/routes/web-app.ts";
 import { registerWebhookRoutes } from "./http/routes/webhooks.ts";
 import { StreamLimits } from "./http/stream-limits.ts";
 import { Hub } from "./hub/hub.ts";
@@ -30,6 +32,9 @@ import { MemoryStore } from "./store/memory-store.ts";
 import type { Outbox } from "./store/outbox.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 import { VERSION } from "./version.ts";
+
+/** The dashboard built by `npm run build:web`. */
+const WEB_DIST = fileURLToPath(new URL("../web/dist", import.meta.url));
 
 export interface Relay {
   readonly app: FastifyInstance;
@@ -140,6 +145,15 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
   registerStreamRoutes(app, { hub, authorize, limits, state, metrics, cors });
   registerApiRoutes(app, { store, outbox: store, hub, authorize, state, version: VERSION });
   registerHealthRoutes(app, { store, state, prometheus, authorize });
+  registerWebApp(app, {
+    distDir: WEB_DIST,
+    tileUrl: config.MAP_TILE_URL,
+    tileAttribution: config.MAP_TILE_ATTRIBUTION,
+    heartbeatMs: config.HEARTBEAT_MS,
+    retryMs: config.RETRY_MS,
+    title: config.DASHBOARD_TITLE,
+    gristUrl: config.GRIST_URL ?? null,
+  });
 
   const retention = {
     maxEvents: config.RETENTION_MAX_EVENTS,
