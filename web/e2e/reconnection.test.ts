@@ -1,0 +1,108 @@
+/**
+ * What must be shown (issue 2/6): stopping and restarting the relay shows "Reconnexion…" then
+ * "En direct", and what Grist delivers meanwhile (its retries) appears exactly once.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser } from "playwright-core";
+import { startTestRelay, type TestRelay } from "../../src/testing/test-relay.ts";
+import {
+  launchBrowser,
+  type OpenedPage,
+  openPage,
+  plain,
+  RELAY_ENV,
+  row,
+  waitForLive,
+} from "./harness.ts";
+
+describe("reconnection after a relay restart", () => {
+  let dataDir: string;
+  let relay: TestRelay | undefined;
+  let browser: Browser;
+  let view: OpenedPage;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "grist-realtime-e2e-"));
+    [relay, browser] = await Promise.all([
+      startTestRelay({ dataDir, env: RELAY_ENV }),
+      launchBrowser(),
+    ]);
+    await relay.postWebhook([
+      row(1, { Statut: "En cours" }),
+      row(2, { Statut: "En attente", Agent: "Paul Martin" }),
+    ]);
+  });
+  after(async () => {
+    await view?.context.close();
+    await browser?.close();
+    await relay?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("says Reconnexion… while the relay is down, then En direct, and shows each missed change once", async () => {
+    assert.ok(relay);
+    const { port, url } = relay;
+    view = await openPage(browser, `${url}/?onglet=chronologie`);
+    await waitForLive(view.page);
+    await view.page.waitForSelector('.tl__item:has-text("INT-002")');
+    await view.page.evaluate(() => {
+      (window as unknown as { __noReload: boolean }).__noReload = true;
+    });
+
+    await relay.close();
+    relay = undefined;
+    await view.page.waitForFunction(
+      () => document.querySelector(".conn__label")?.textContent?.startsWith("Reconnexion…"),
+      undefined,
+      {
+        timeout: 5_000,
+      },
+    );
+    assert.match(
+      plain(await view.page.textContent(".conn__label")),
+      /^Reconnexion… \(prochaine tentative à \d\d:\d\d:\d\d\)$/,
+    );
+
+    // Grist's delivery fails while the relay is down; it will retry the same batch later.
+    const missed = [
+      row(1, { Statut: "Bloqué" }),
+      row(3, { Agent: "Chloé Petit", Statut: "En attente" }),
+    ];
+    await assert.rejects(
+      fetch(`${url}/webhooks/grist`, { method: "POST", body: JSON.stringify(missed) }),
+    );
+
+    relay = await startTestRelay({ port, dataDir, env: RELAY_ENV });
+    // The retry, delivered twice as Grist may do after a timeout.
+    assert.equal((await relay.postWebhook(missed)).ok, true);
+    assert.equal((await relay.postWebhook(missed)).ok, true);
+
+    await waitForLive(view.page, 15_000);
+    await view.page.waitForSelector('.tl__item:has-text("INT-003")');
+    await view.page.waitForSelector('.tl__item:has-text("Statut : En cours → Bloqué")');
+    // Let any duplicate arrive before counting.
+    await view.page.waitForTimeout(500);
+    assert.equal(
+      await view.page.locator('.tl__item:has-text("Statut : En cours → Bloqué")').count(),
+      1,
+    );
+    assert.equal(
+      await view.page.locator('.tl__item:has-text("Nouvelle intervention INT-003")').count(),
+      1,
+    );
+    assert.equal(plain(await view.page.textContent('[data-counter="total"] .counter__value')), "3");
+    assert.equal(
+      plain(await view.page.textContent('[data-counter="bloque"] .counter__value')),
+      "1",
+    );
+    assert.equal(
+      await view.page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload),
+      true,
+    );
+    assert.deepEqual(view.errors, []);
+  });
+});
