@@ -225,11 +225,11 @@ function formatReport(report: SetupReport, args: SetupArguments): string {
     report.webhooks.some((h) => h.action !== "unchanged");
   if (!changedSomething && !report.dryRun)
     lines.push("", "Rien n'a changé : le document était déjà prêt.");
-  lines.push("", ...nextSteps(args));
+  lines.push("", ...nextSteps(args, report.tableId));
   return `${lines.join("\n")}\n`;
 }
 
-function nextSteps(args: SetupArguments): string[] {
+function nextSteps(args: SetupArguments, tableId: string): string[] {
   const relay = args.relayUrl.replace(/\/+$/, "");
   const advice = allowedDomainAdvice(args.relayUrl);
   const steps = [
@@ -255,7 +255,7 @@ function nextSteps(args: SetupArguments): string[] {
     "3. Pour une livraison en moins d'une seconde : GRIST_TRIGGER_WAIT_DELAY=100 dans l'environnement",
     "   de Grist (par défaut Grist n'envoie qu'une fois par seconde environ).",
     "4. Relais : démarrez-le avec le même WEBHOOK_SECRET, et GRIST_URL, GRIST_DOC_ID, GRIST_API_KEY,",
-    `   GRIST_TABLE=${args.tableId} pour la synchronisation initiale et la réconciliation.`,
+    `   GRIST_TABLE=${tableId} pour la synchronisation initiale et la réconciliation.`,
   );
   return steps;
 }

@@ -433,6 +433,7 @@ export class GristClient {
         method: spec.method,
         headers,
         body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        // A redirect would replay the key (or the ?auth= token) to wherever it points.
         redirect: "error",
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
