@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { MemoryStore } from "../store/memory-store.ts";
+import { createAlertService } from "./alert-service.ts";
+import { alertsConfigFromTchap } from "./rules.ts";
+import { commitWithAlerts, gristRow } from "./testing/events.ts";
+import { type FakeHomeserver, startFakeHomeserver } from "./testing/fake-homeserver.ts";
+
+const TOKEN = "syt_service";
+const BOT = "@bot:example";
+const ROOM = "!alertes:example";
+
+let homeserver: FakeHomeserver;
+before(async () => {
+  homeserver = await startFakeHomeserver({
+    tokens: { [TOKEN]: BOT },
+    rooms: { [ROOM]: { members: [BOT] } },
+  });
+});
+after(() => homeserver.close());
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !condition(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("alert service", () => {
+  it("sends an alert right after the commit that planned it, without waiting for the poll", async () => {
+    const store = new MemoryStore();
+    const service = createAlertService({
+      config: alertsConfigFromTchap({
+        homeserverUrl: homeserver.url,
+        accessToken: TOKEN,
+        roomId: ROOM,
+      }),
+      outbox: store,
+      dashboardUrl: "https://relais.example",
+      pollIntervalMs: 600_000,
+    });
+    const unsubscribe = store.onAppended(service.onCommitted);
+    service.start();
+    try {
+      await commitWithAlerts(store, [gristRow(1, { Priorite: "Normale" })], service.planner);
+      await commitWithAlerts(store, [gristRow(1, { Priorite: "Urgente" })], service.planner);
+      await until(() => homeserver.messages.length > 0);
+      assert.equal(homeserver.messages.length, 1);
+      assert.match(String(homeserver.messages[0]?.content.body), /Priorité : Normale → Urgente/);
+    } finally {
+      unsubscribe();
+      await service.stop();
+    }
+    assert.deepEqual(await store.counts(), { pending: 0, sent: 1, failed: 0 });
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * Alerts assembled for the relay: the planner to hand to the ingestor (`outbox` commit hook),
+ * the dispatcher to start and stop, and the listener that wakes it when a commit planned an
+ * alert, so an urgent intervention does not wait for the next poll.
+ */
+import type { RelayEvent } from "../domain/events.ts";
+import type { OutboxEntry } from "../store/event-store.ts";
+import type { Outbox } from "../store/outbox.ts";
+import type { BackoffOptions } from "./backoff.ts";
+import { AlertDispatcher, type AlertLease, type AlertLogger } from "./dispatcher.ts";
+import type { AlertMetrics } from "./metrics.ts";
+import { createAlertPlanner } from "./planner.ts";
+import type { AlertsConfig } from "./rules.ts";
+import { createSenders } from "./senders.ts";
+
+export interface AlertServiceOptions {
+  config: AlertsConfig;
+  outbox: Outbox;
+  /** Base URL of the dashboard, for the link in each alert. */
+  dashboardUrl?: string;
+  metrics?: AlertMetrics;
+  logger?: AlertLogger;
+  lease?: AlertLease;
+  /** Defaults to 1 000 ms. */
+  pollIntervalMs?: number;
+  /** Defaults to 8. */
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+}
+
+export interface AlertService {
+  /** `CommitOptions.outbox`: give it to the ingestor. */
+  planner: (events: readonly RelayEvent[]) => OutboxEntry[];
+  /** Register with `store.onAppended`. */
+  onCommitted: () => void;
+  start(): void;
+  /** Stops sending; what is left stays in the outbox for the next start. */
+  stop(): Promise<void>;
+}
+
+export function createAlertService(options: AlertServiceOptions): AlertService {
+  const logger = options.logger;
+  const plan = createAlertPlanner(options.config, {
+    ...(options.dashboardUrl !== undefined ? { dashboardUrl: options.dashboardUrl } : {}),
+    onError: (error, event) =>
+      logger?.error({ err: error, eventId: event.id }, "alerte non planifiée pour cet événement"),
+  });
+  const dispatcher = new AlertDispatcher({
+    outbox: options.outbox,
+    senders: createSenders(options.config),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(logger ? { logger } : {}),
+    ...(options.lease ? { lease: options.lease } : {}),
+    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+  });
+  let planned = false;
+  return {
+    planner(events) {
+      const entries = plan(events);
+      if (entries.length > 0) planned = true;
+      return entries;
+    },
+    // Woken after the commit, not from inside it: the alerts must be visible before a look.
+    onCommitted() {
+      if (!planned) return;
+      planned = false;
+      dispatcher.wake();
+    },
+    start: () => dispatcher.start(),
+    stop: () => dispatcher.stop(),
+  };
+}
