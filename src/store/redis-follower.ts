@@ -1,0 +1,114 @@
+/**
+ * Follows the event stream on a connection of its own (XREAD BLOCK holds the connection, so it
+ * cannot share one with commits). Delivers every entry after the last one it delivered, in id
+ * order, whichever instance appended it. After an outage it simply asks again from that id:
+ * Redis keeps the entries, so nothing is skipped and nothing is delivered twice.
+ */
+import { type RedisConnection, type RedisLogger, silentLogger } from "./redis-connection.ts";
+
+export interface StreamFollowerOptions {
+  /** Dedicated connection; the follower destroys it on stop to cut a pending XREAD short. */
+  connection: RedisConnection;
+  streamKey: string;
+  /** Entries strictly after this id are delivered. */
+  afterId: string;
+  /** Receives raw RESP2 entries `[id, [field, value, ...]]`, oldest first. */
+  deliver: (entries: unknown[]) => void;
+  logger?: RedisLogger;
+  /** How long one XREAD waits for new entries, in ms. Defaults to `5000`. */
+  blockMs?: number;
+  /** Most entries read at once. Defaults to `500`. */
+  batchSize?: number;
+}
+
+export class StreamFollower {
+  readonly #options: StreamFollowerOptions;
+  readonly #logger: RedisLogger;
+  #lastId: string;
+  #stopped = false;
+  #running: Promise<void> | null = null;
+  #wakeUp: (() => void) | null = null;
+
+  constructor(options: StreamFollowerOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    this.#lastId = options.afterId;
+  }
+
+  /** Id of the newest entry handed to `deliver` (or the starting id). */
+  get lastDeliveredId(): string {
+    return this.#lastId;
+  }
+
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wakeUp?.();
+    this.#options.connection.destroy();
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    const { connection, streamKey } = this.#options;
+    const blockMs = String(this.#options.blockMs ?? 5000);
+    const count = String(this.#options.batchSize ?? 500);
+    let failures = 0;
+    while (!this.#stopped) {
+      let reply: unknown;
+      try {
+        reply = await connection.send([
+          "XREAD",
+          "COUNT",
+          count,
+          "BLOCK",
+          blockMs,
+          "STREAMS",
+          streamKey,
+          this.#lastId,
+        ]);
+        failures = 0;
+      } catch (error) {
+        if (this.#stopped) break;
+        if (failures++ === 0) {
+          this.#logger.warn(
+            { err: (error as Error).message, lastId: this.#lastId },
+            "lecture du flux Redis interrompue, reprise à la reconnexion",
+          );
+        }
+        await this.#pause(Math.min(100 * 2 ** failures, 2000));
+        continue;
+      }
+      const entries = StreamFollower.#entriesOf(reply);
+      const last = entries.at(-1) as [string, unknown] | undefined;
+      if (!last) continue;
+      // Advance before delivering: a throwing consumer must not make the same entries loop.
+      this.#lastId = last[0];
+      this.#options.deliver(entries);
+    }
+  }
+
+  /** XREAD answers [[stream, [entry, ...]]] or null on timeout. */
+  static #entriesOf(reply: unknown): unknown[] {
+    if (!Array.isArray(reply)) return [];
+    const stream = reply[0] as unknown[] | undefined;
+    return Array.isArray(stream?.[1]) ? (stream[1] as unknown[]) : [];
+  }
+
+  /** Waits `ms`, or less if the connection comes back or the follower stops. */
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stopListening();
+        this.#wakeUp = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const stopListening = this.#options.connection.onReady(done);
+      this.#wakeUp = done;
+    });
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The Lua scripts of the Redis event store. Each runs atomically on the server: no other
+ * command (from this relay or another instance) interleaves with it.
+ *
+ * Key arguments follow `StoreKeys` (redis-keys.ts). Replies use RESP2 arrays; Lua `false`
+ * becomes null.
+ */
+import { LuaScript } from "./redis-script.ts";
+
+/**
+ * The stream's own record of the newest id ever added (`last-generated-id`): it survives
+ * trimming and counts entries added by anyone, so ids computed from it are always accepted.
+ */
+const LAST_ID = `
+local function lastId(stream)
+  if redis.call('EXISTS', stream) == 0 then return false end
+  local info = redis.call('XINFO', 'STREAM', stream)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then return info[i + 1] end
+  end
+  return false
+end
+`;
+
+/**
+ * Reads what a commit decides on: the newest event id, the server clock (so ids do not depend
+ * on the relay's clock) and the current JSON of each requested record.
+ *
+ * KEYS: records, events. ARGV: record keys.
+ * Reply: [last id or null, seconds, microseconds, json-or-null per key].
+ */
+export const READ_FOR_COMMIT = new LuaScript(`${LAST_ID}
+local reply = { lastId(KEYS[2]) }
+local now = redis.call('TIME')
+reply[2] = now[1]
+reply[3] = now[2]
+for i = 1, #ARGV do
+  reply[i + 3] = redis.call('HGET', KEYS[1], ARGV[i])
+end
+return reply
+`);
+
+/**
+ * Compare-and-append. Applies the batch only if no event was appended since the read (the
+ * newest id is unchanged); otherwise answers 'conflict' and writes nothing, so the caller
+ * re-reads and decides again. Checking the newest id covers the records too: every record
+ * write goes through this script together with an event. The ids are computed by the caller
+ * (it needs them for the outbox entries) from that newest id, so they are always accepted.
+ *
+ * KEYS: records, events, prunedThrough, outboxDue, outbox pending set, then one outbox item
+ * hash per outbox entry.
+ * ARGV: expected last id ('' when none), approximate max length ('' for none), now (ms),
+ * event count, then per event: id, record key, record JSON ('' to remove), event JSON; then per
+ * outbox entry: key, destination, payload JSON.
+ * Reply: 'ok' or 'conflict'.
+ */
+export const COMMIT = new LuaScript(`${LAST_ID}
+local records, events, prunedThrough = KEYS[1], KEYS[2], KEYS[3]
+if (lastId(events) or '') ~= ARGV[1] then return 'conflict' end
+local maxLen, now, count = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local i = 5
+for _ = 1, count do
+  local id, key, record, event = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  i = i + 4
+  redis.call('XADD', events, id, 'event', event)
+  if record == '' then
+    redis.call('HDEL', records, key)
+  else
+    redis.call('HSET', records, key, record)
+  end
+end
+if maxLen ~= '' and count > 0 and redis.call('XTRIM', events, 'MAXLEN', '~', maxLen) > 0 then
+  -- Approximate trimming does not say which entry went last. Mark the id just before the new
+  -- first entry: a reader exactly at the last removed id gets a needless reset, never a gap.
+  local first = redis.call('XRANGE', events, '-', '+', 'COUNT', 1)[1][1]
+  local ms, seq = string.match(first, '^(%d+)%-(%d+)$')
+  if seq ~= '0' then
+    redis.call('SET', prunedThrough, ms .. '-' .. string.format('%d', tonumber(seq) - 1))
+  else
+    redis.call('SET', prunedThrough, string.format('%d', tonumber(ms) - 1) .. '-18446744073709551615')
+  end
+end
+local item = 6
+while i <= #ARGV do
+  local key, destination, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  i = i + 3
+  -- The first entry for a key wins: a redelivered batch must not alert twice.
+  if redis.call('EXISTS', KEYS[item]) == 0 then
+    redis.call('HSET', KEYS[item], 'destination', destination, 'payload', payload,
+      'status', 'pending', 'attempts', 0, 'nextAttemptAt', now, 'createdAt', now, 'updatedAt', now)
+    redis.call('ZADD', KEYS[4], now, key)
+    redis.call('ZADD', KEYS[5], now, key)
+  end
+  item = item + 1
+end
+return 'ok'
+`);
+
+/**
+ * Events after an id, with what the caller needs to tell whether it missed some.
+ *
+ * KEYS: events, prunedThrough. ARGV: id (already validated), count.
+ * Reply: [last id or null, prunedThrough or null, first retained id or null, entries].
+ */
+export const READ_AFTER = new LuaScript(`${LAST_ID}
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+-- pcall: an exclusive start at the largest possible id is an error, and means "nothing after".
+local entries = redis.pcall('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+if entries.err then entries = {} end
+return { lastId(KEYS[1]), redis.call('GET', KEYS[2]), first and first[1] or false, entries }
+`);
+
+/**
+ * Current states and the id they are consistent with, read together.
+ *
+ * KEYS: records, events. Reply: [last id or null, [key, json, key, json, ...]].
+ */
+export const SNAPSHOT = new LuaScript(`${LAST_ID}
+return { lastId(KEYS[2]), redis.call('HGETALL', KEYS[1]) }
+`);
+
+/**
+ * Drops history by age then by count and records the newest id removed.
+ *
+ * KEYS: events, prunedThrough. ARGV: age boundary "<ms>-0" ('' for none), max events.
+ * Reply: number of entries removed.
+ */
+export const PRUNE = new LuaScript(`
+local events = KEYS[1]
+local removed, lastRemoved = 0, false
+if ARGV[1] ~= '' then
+  local older = redis.call('XREVRANGE', events, '(' .. ARGV[1], '-', 'COUNT', 1)
+  if #older > 0 then
+    lastRemoved = older[1][1]
+    removed = removed + redis.call('XTRIM', events, 'MINID', ARGV[1])
+  end
+end
+local excess = redis.call('XLEN', events) - tonumber(ARGV[2])
+if excess > 0 then
+  -- Find the newest entry that goes, page by page so memory stays bounded on a large backlog.
+  local cursor = '-'
+  while excess > 0 do
+    local page = redis.call('XRANGE', events, cursor, '+', 'COUNT', math.min(excess, 1000))
+    lastRemoved = page[#page][1]
+    excess = excess - #page
+    cursor = '(' .. lastRemoved
+  end
+  removed = removed + redis.call('XTRIM', events, 'MAXLEN', ARGV[2])
+end
+if lastRemoved then redis.call('SET', KEYS[2], lastRemoved) end
+return removed
+`);

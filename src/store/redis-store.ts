@@ -1,0 +1,326 @@
+/**
+ * The scale-out event store: several relay instances share one Redis.
+ *
+ * - Events go to a Redis Stream; the entry id is the event id, so `Last-Event-ID` works on any
+ *   instance. The entry holds the event without `id`/`time` (redis-event-codec.ts).
+ * - Commits are compare-and-append (redis-store-scripts.ts): read the newest id and the states,
+ *   decide in JS, then a Lua script writes events, states and outbox entries only if no event
+ *   was appended meanwhile; otherwise decide again on fresh state. Two instances given the same
+ *   batch at once therefore store each event once.
+ * - Listeners are fed by a follower reading the stream (redis-follower.ts), so every instance
+ *   sees every event, its own included, in id order.
+ */
+import type { RelayEvent } from "../domain/events.ts";
+import { type Intervention, recordKey } from "../domain/intervention.ts";
+import { RelayError } from "../errors.ts";
+import type {
+  CommitOptions,
+  Decide,
+  EventStore,
+  ReadAfterResult,
+  RetentionPolicy,
+  Snapshot,
+} from "./event-store.ts";
+import { AppendListeners } from "./listeners.ts";
+import type { Outbox, OutboxCounts, OutboxItem, OutboxStatus } from "./outbox.ts";
+import { RedisConnection, type RedisLogger, silentLogger } from "./redis-connection.ts";
+import { decodeEntries, decodeEntry, decodeEvent, encodeEvent } from "./redis-event-codec.ts";
+import { StreamFollower } from "./redis-follower.ts";
+import { compareStreamIds, parseStreamId } from "./redis-ids.ts";
+import { DEFAULT_KEY_PREFIX, type StoreKeys, storeKeys } from "./redis-keys.ts";
+import { RedisOutbox } from "./redis-outbox.ts";
+import { COMMIT, PRUNE, READ_AFTER, READ_FOR_COMMIT, SNAPSHOT } from "./redis-store-scripts.ts";
+
+export interface RedisStoreOptions {
+  /** `redis://[[user]:password@]host[:port][/db]`; never logged. */
+  url: string;
+  /** Prefix of every key. Defaults to `"grist-realtime:"`. */
+  keyPrefix?: string;
+  /**
+   * Safety cap on the stream length, applied approximately (`XTRIM MAXLEN ~`) at each commit.
+   * Retention normally comes from `prune`; leave unset unless memory must be bounded hard.
+   */
+  maxLenApprox?: number;
+  logger?: RedisLogger;
+  /** Listeners get events after this id. Defaults to the newest event when the store opens. */
+  followAfterId?: string;
+  /** Compare-and-append attempts before a commit gives up with a 503. Defaults to `50`. */
+  maxCommitAttempts?: number;
+  /** Connection attempts before `open` fails. Defaults to `5`. */
+  initialAttempts?: number;
+  /** Longest wait between reconnection attempts, in ms. Defaults to `3000`. */
+  maxReconnectDelayMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Ids for `count` events after `lastId`, using the Redis server clock in ms. */
+function nextIds(lastId: string | null, serverMs: bigint, count: number): string[] {
+  const last = lastId === null ? null : parseStreamId(lastId);
+  let ms = serverMs;
+  let seq = 0n;
+  // Never go backwards, even if the Redis clock did: ids must keep increasing.
+  if (last && last.ms >= serverMs) {
+    ms = last.ms;
+    seq = last.seq + 1n;
+  }
+  return Array.from({ length: count }, (_, i) => `${ms}-${seq + BigInt(i)}`);
+}
+
+export class RedisStore implements EventStore, Outbox {
+  readonly kind = "redis";
+  readonly #options: RedisStoreOptions;
+  readonly #keys: StoreKeys;
+  readonly #connection: RedisConnection;
+  readonly #followConnection: RedisConnection;
+  readonly #outbox: RedisOutbox;
+  readonly #listeners = new AppendListeners();
+  readonly #logger: RedisLogger;
+  #follower: StreamFollower | null = null;
+  /** Commits of this instance run one at a time: they would only conflict with each other. */
+  #commitQueue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  /** Connects, then starts following the stream. Rejects when Redis stays unreachable. */
+  static async open(options: RedisStoreOptions): Promise<RedisStore> {
+    const store = new RedisStore(options);
+    try {
+      await store.#start();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /** Use `RedisStore.open`: the constructor does not connect. */
+  constructor(options: RedisStoreOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    this.#keys = storeKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    const connection = (role: string) =>
+      new RedisConnection({
+        url: options.url,
+        role,
+        logger: this.#logger,
+        initialAttempts: options.initialAttempts,
+        maxReconnectDelayMs: options.maxReconnectDelayMs,
+      });
+    this.#connection = connection("store");
+    this.#followConnection = connection("follower");
+    this.#outbox = new RedisOutbox(this.#connection, this.#keys);
+  }
+
+  async #start(): Promise<void> {
+    await Promise.all([this.#connection.connect(), this.#followConnection.connect()]);
+    // "$" resolved now: an XREAD "$" issued again after a reconnection would skip events.
+    const afterId = this.#options.followAfterId ?? (await this.#readSnapshotRaw())[0] ?? "0-0";
+    if (!parseStreamId(afterId)) throw new Error(`followAfterId is not a stream id: ${afterId}`);
+    this.#follower = new StreamFollower({
+      connection: this.#followConnection,
+      streamKey: this.#keys.events,
+      afterId,
+      logger: this.#logger,
+      deliver: (entries) => this.#listeners.emit(this.#decodeForListeners(entries)),
+    });
+    this.#follower.start();
+  }
+
+  #decodeForListeners(entries: unknown[]): RelayEvent[] {
+    const events: RelayEvent[] = [];
+    for (const entry of entries) {
+      try {
+        events.push(decodeEntry(entry));
+      } catch (error) {
+        // Not written by this relay (or corrupted): skip it rather than stop the stream.
+        this.#logger.error({ err: (error as Error).message }, "entrée illisible dans le flux");
+      }
+    }
+    return events;
+  }
+
+  commit(keys: readonly string[], decide: Decide, options?: CommitOptions): Promise<RelayEvent[]> {
+    const run = this.#commitQueue.then(() => this.#commitWithRetries(keys, decide, options));
+    this.#commitQueue = run.catch(() => {});
+    return run;
+  }
+
+  async #commitWithRetries(
+    keys: readonly string[],
+    decide: Decide,
+    options?: CommitOptions,
+  ): Promise<RelayEvent[]> {
+    if (this.#closed) throw new Error("store closed");
+    const uniqueKeys = [...new Set(keys)];
+    const attempts = this.#options.maxCommitAttempts ?? 50;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const events = await this.#tryCommit(uniqueKeys, decide, options);
+      if (events) return events;
+      // Another instance appended in between; jitter so two instances do not collide again.
+      await sleep(Math.random() * Math.min(2 ** attempt, 50));
+    }
+    throw new RelayError(
+      "RELAY_ERR_STORE_UNAVAILABLE",
+      "Trop d'écritures concurrentes sur le stockage Redis.",
+      { retryAfterSeconds: 1 },
+    );
+  }
+
+  /** One compare-and-append; null when another commit came first. */
+  async #tryCommit(
+    keys: readonly string[],
+    decide: Decide,
+    options?: CommitOptions,
+  ): Promise<RelayEvent[] | null> {
+    const read = (await READ_FOR_COMMIT.run(
+      this.#connection,
+      [this.#keys.records, this.#keys.events],
+      keys,
+    )) as (string | null)[];
+    const lastId = read[0] ?? null;
+    const serverMs = BigInt(read[1] ?? 0) * 1000n + BigInt(read[2] ?? 0) / 1000n;
+    const current = new Map<string, Intervention>();
+    keys.forEach((key, i) => {
+      const json = read[i + 3];
+      if (json) current.set(key, JSON.parse(json));
+    });
+
+    const pending = decide(current);
+    const ids = nextIds(lastId, serverMs, pending.length);
+    const encoded = pending.map(encodeEvent);
+    const events = encoded.map((json, i) => decodeEvent(ids[i] as string, json));
+    const entries = options?.outbox?.(events) ?? [];
+    if (events.length === 0 && entries.length === 0) return [];
+
+    const args = [lastId ?? "", String(this.#options.maxLenApprox ?? ""), String(Date.now())];
+    args.push(String(events.length));
+    events.forEach((event, i) => {
+      const removed = event.type === "record.removed";
+      const record = removed ? "" : JSON.stringify(event.record);
+      args.push(event.id, recordKey(event.record.id), record, encoded[i] as string);
+    });
+    for (const entry of entries) {
+      args.push(entry.key, entry.destination, JSON.stringify(entry.payload ?? null));
+    }
+    const scriptKeys = [
+      this.#keys.records,
+      this.#keys.events,
+      this.#keys.prunedThrough,
+      this.#keys.outboxDue,
+      this.#keys.outboxStatus("pending"),
+      ...entries.map((entry) => this.#keys.outboxItem(entry.key)),
+    ];
+    const outcome = await COMMIT.run(this.#connection, scriptKeys, args);
+    return outcome === "ok" ? events : null;
+  }
+
+  async readAfter(afterId: string, limit: number): Promise<ReadAfterResult> {
+    if (!parseStreamId(afterId)) return { kind: "gap" };
+    const [lastId, prunedThrough, firstId, entries] = (await READ_AFTER.run(
+      this.#connection,
+      [this.#keys.events, this.#keys.prunedThrough],
+      [afterId, String(Math.max(1, limit))],
+    )) as [string | null, string | null, string | null, unknown];
+    if (lastId === null || compareStreamIds(afterId, lastId) > 0) return { kind: "gap" };
+    // Events before the first retained one are only accounted for when trimming recorded the
+    // newest id it removed; otherwise an older id is one this store never gave (data loss).
+    const oldestKnown = prunedThrough ?? firstId;
+    if (oldestKnown === null || compareStreamIds(afterId, oldestKnown) < 0) return { kind: "gap" };
+    return { kind: "events", events: limit <= 0 ? [] : decodeEntries(entries) };
+  }
+
+  async readLatest(limit: number, beforeId?: string): Promise<RelayEvent[]> {
+    if (limit <= 0) return [];
+    if (beforeId !== undefined && !parseStreamId(beforeId)) return [];
+    const end = beforeId === undefined ? "+" : `(${beforeId}`;
+    // An exclusive bound at the smallest id is an error in Redis and means "nothing before".
+    if (beforeId === "0-0") return [];
+    const reply = await this.#connection.send([
+      "XREVRANGE",
+      this.#keys.events,
+      end,
+      "-",
+      "COUNT",
+      String(limit),
+    ]);
+    return decodeEntries(reply).reverse();
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const [lastId, flat] = await this.#readSnapshotRaw();
+    const records: Intervention[] = [];
+    for (let i = 1; i < flat.length; i += 2) records.push(JSON.parse(flat[i] as string));
+    // "0-0": the stream exists but never received an entry.
+    return { records, lastEventId: lastId === "0-0" ? null : lastId };
+  }
+
+  async #readSnapshotRaw(): Promise<[string | null, string[]]> {
+    return (await SNAPSHOT.run(this.#connection, [this.#keys.records, this.#keys.events], [])) as [
+      string | null,
+      string[],
+    ];
+  }
+
+  async prune(policy: RetentionPolicy, now: number): Promise<number> {
+    const oldestKeptMs = Math.floor(now - policy.maxAgeMs);
+    const removed = await PRUNE.run(
+      this.#connection,
+      [this.#keys.events, this.#keys.prunedThrough],
+      [oldestKeptMs > 0 ? `${oldestKeptMs}-0` : "", String(Math.max(0, policy.maxEvents))],
+    );
+    return Number(removed);
+  }
+
+  compareIds(a: string, b: string): number {
+    return compareStreamIds(a, b);
+  }
+
+  onAppended(listener: (events: readonly RelayEvent[]) => void): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  /** Both connections are up: commits can succeed and listeners are being fed. */
+  isReady(): boolean {
+    return !this.#closed && this.#connection.isReady && this.#followConnection.isReady;
+  }
+
+  /** Id of the newest event handed to listeners on this instance. */
+  lastDeliveredId(): string | null {
+    return this.#follower?.lastDeliveredId ?? null;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#follower?.stop();
+    this.#followConnection.destroy();
+    await this.#commitQueue;
+    await this.#connection.close();
+  }
+
+  // Outbox: see redis-outbox.ts.
+
+  due(now: number, limit: number): Promise<OutboxItem[]> {
+    return this.#outbox.due(now, limit);
+  }
+
+  markSent(key: string, now: number): Promise<void> {
+    return this.#outbox.markSent(key, now);
+  }
+
+  reschedule(key: string, nextAttemptAt: number, error: string, now: number): Promise<void> {
+    return this.#outbox.reschedule(key, nextAttemptAt, error, now);
+  }
+
+  markFailed(key: string, error: string, now: number): Promise<void> {
+    return this.#outbox.markFailed(key, error, now);
+  }
+
+  list(filter: { status?: OutboxStatus; limit: number }): Promise<OutboxItem[]> {
+    return this.#outbox.list(filter);
+  }
+
+  counts(): Promise<OutboxCounts> {
+    return this.#outbox.counts();
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Test support for the Redis store and lease: the shared Redis (each test under its own key
+ * prefix, deleted afterwards) and throwaway `redis-server` processes that a test may kill and
+ * restart to play an outage.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { createConnection, createServer, type Socket } from "node:net";
+import { RedisConnection } from "./redis-connection.ts";
+
+/** The Redis the tests share; tests only read the environment through here. */
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export function uniqueTestPrefix(): string {
+  return `grist-realtime-test:${randomUUID()}:`;
+}
+
+/** Deletes every key under `prefix` (SCAN, never KEYS, so a shared server is not blocked). */
+export async function deleteKeys(url: string, prefix: string): Promise<number> {
+  const connection = new RedisConnection({ url, role: "test-cleanup" });
+  await connection.connect();
+  let cursor = "0";
+  let deleted = 0;
+  try {
+    do {
+      const [next, keys] = (await connection.send([
+        "SCAN",
+        cursor,
+        "MATCH",
+        `${prefix}*`,
+        "COUNT",
+        "500",
+      ])) as [string, string[]];
+      cursor = next;
+      if (keys.length > 0) deleted += Number(await connection.send(["DEL", ...keys]));
+    } while (cursor !== "0");
+  } finally {
+    await connection.close();
+  }
+  return deleted;
+}
+
+export async function countKeys(url: string, prefix: string): Promise<number> {
+  const connection = new RedisConnection({ url, role: "test-count" });
+  await connection.connect();
+  let cursor = "0";
+  let count = 0;
+  try {
+    do {
+      const [next, keys] = (await connection.send([
+        "SCAN",
+        cursor,
+        "MATCH",
+        `${prefix}*`,
+        "COUNT",
+        "500",
+      ])) as [string, string[]];
+      cursor = next;
+      count += keys.length;
+    } while (cursor !== "0");
+  } finally {
+    await connection.close();
+  }
+  return count;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  await once(server, "close");
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** Polls `check` every 20 ms until it holds or `timeoutMs` passes. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A private, memory-only `redis-server` on a fixed free port, so it can restart on the same URL. */
+export class ThrowawayRedis {
+  readonly port: number;
+  readonly url: string;
+  #process: ChildProcess | null = null;
+
+  private constructor(port: number) {
+    this.port = port;
+    this.url = `redis://127.0.0.1:${port}`;
+  }
+
+  static async start(): Promise<ThrowawayRedis> {
+    const redis = new ThrowawayRedis(await freePort());
+    await redis.restart();
+    return redis;
+  }
+
+  /** Starts the server (again) and waits until it answers PING. */
+  async restart(): Promise<void> {
+    if (this.#process) throw new Error("already running");
+    const child = spawn(
+      "redis-server",
+      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      { stdio: "ignore" },
+    );
+    this.#process = child;
+    child.once("exit", () => {
+      if (this.#process === child) this.#process = null;
+    });
+    await waitFor("redis-server to answer", async () => {
+      const probe = new RedisConnection({ url: this.url, role: "test-probe", initialAttempts: 0 });
+      try {
+        await probe.connect();
+        await probe.close();
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** SIGKILL, as a crash: no shutdown, no save. */
+  async kill(): Promise<void> {
+    const child = this.#process;
+    if (!child) return;
+    const exited = once(child, "exit");
+    child.kill("SIGKILL");
+    await exited;
+    this.#process = null;
+  }
+}
+
+/**
+ * A TCP relay in front of Redis that a test can cut, to play a network partition of one
+ * instance while the others keep writing. Cut: open sockets are destroyed and new ones refused.
+ */
+export class CuttableProxy {
+  readonly url: string;
+  readonly #server: ReturnType<typeof createServer>;
+  readonly #sockets = new Set<Socket>();
+  #cut = false;
+
+  private constructor(server: ReturnType<typeof createServer>, port: number) {
+    this.#server = server;
+    this.url = `redis://127.0.0.1:${port}`;
+  }
+
+  static async start(targetUrl: string): Promise<CuttableProxy> {
+    const target = new URL(targetUrl);
+    const server = createServer();
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const proxy = new CuttableProxy(server, address.port);
+    server.on("connection", (client) => proxy.#pipe(client, target));
+    return proxy;
+  }
+
+  #pipe(client: Socket, target: URL): void {
+    if (this.#cut) {
+      client.destroy();
+      return;
+    }
+    const upstream = createConnection(Number(target.port || 6379), target.hostname);
+    for (const socket of [client, upstream]) {
+      this.#sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => {
+        this.#sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  cut(): void {
+    this.#cut = true;
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  restore(): void {
+    this.#cut = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    this.#server.close();
+    await once(this.#server, "close");
+  }
+}
