@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { RedisLease, type RedisLeaseOptions } from "./redis-lease.ts";
+import {
+  CuttableProxy,
+  deleteKeys,
+  TEST_REDIS_URL,
+  ThrowawayRedis,
+  uniqueTestPrefix,
+  waitFor,
+} from "./redis-testing.ts";
+
+const prefixes: string[] = [];
+const leases: RedisLease[] = [];
+after(async () => {
+  await Promise.all(leases.map((lease) => lease.stop()));
+  for (const prefix of prefixes) await deleteKeys(TEST_REDIS_URL, prefix);
+});
+
+function lease(keyPrefix: string, options: Partial<RedisLeaseOptions> = {}): RedisLease {
+  const created = new RedisLease({
+    url: TEST_REDIS_URL,
+    keyPrefix,
+    name: "reconciliation",
+    ttlMs: 600,
+    renewEveryMs: 150,
+    ...options,
+  });
+  leases.push(created);
+  return created;
+}
+
+function freshPrefix(): string {
+  const prefix = uniqueTestPrefix();
+  prefixes.push(prefix);
+  return prefix;
+}
+
+describe("redis lease", () => {
+  it("gives the lease to exactly one of the instances that start together", async () => {
+    const prefix = freshPrefix();
+    const instances = [lease(prefix), lease(prefix), lease(prefix)];
+    await Promise.all(instances.map((instance) => instance.start()));
+    assert.equal(instances.filter((instance) => instance.isHolder()).length, 1);
+  });
+
+  it("runs exclusive work only on the holder and returns undefined elsewhere", async () => {
+    const prefix = freshPrefix();
+    const a = lease(prefix);
+    const b = lease(prefix);
+    await a.start();
+    await b.start();
+    const ran: string[] = [];
+    const results = await Promise.all([
+      a.runExclusive(() => {
+        ran.push("a");
+        return "done by a";
+      }),
+      b.runExclusive(() => {
+        ran.push("b");
+        return "done by b";
+      }),
+    ]);
+    assert.deepEqual(ran, ["a"]);
+    assert.deepEqual(results, ["done by a", undefined]);
+  });
+
+  it("moves to another instance within about a ttl when the holder dies, never with two holders", async () => {
+    const prefix = freshPrefix();
+    const a = lease(prefix);
+    const b = lease(prefix);
+    await a.start();
+    await b.start();
+    assert.ok(a.isHolder() && !b.isHolder());
+    let twoHolders = false;
+    const watch = setInterval(() => {
+      if (a.isHolder() && b.isHolder()) twoHolders = true;
+    }, 5);
+    try {
+      // Dying holder: renewals stop, nothing is released, the key has to expire.
+      await a.stop({ release: false });
+      assert.equal(b.isHolder(), false, "the key is still there, nobody else may hold it yet");
+      await waitFor("b to take over", () => b.isHolder(), 600 + 150 + 1000);
+    } finally {
+      clearInterval(watch);
+    }
+    assert.equal(twoHolders, false);
+    assert.equal(await b.runExclusive(() => "b works"), "b works");
+  });
+
+  it("never has two holders when the holder is alive but cut off from Redis", async () => {
+    const prefix = freshPrefix();
+    const proxy = await CuttableProxy.start(TEST_REDIS_URL);
+    const a = lease(prefix, { url: proxy.url });
+    const b = lease(prefix);
+    try {
+      await a.start();
+      await b.start();
+      assert.ok(a.isHolder());
+      let twoHolders = false;
+      const watch = setInterval(() => {
+        if (a.isHolder() && b.isHolder()) twoHolders = true;
+      }, 2);
+      proxy.cut();
+      // a still believes it holds until its own validity ends; b must wait for the key to expire.
+      await waitFor("b to take over", () => b.isHolder(), 600 + 150 + 1000);
+      clearInterval(watch);
+      assert.equal(twoHolders, false);
+      assert.equal(a.isHolder(), false);
+      proxy.restore();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal(a.isHolder(), false, "back online, a finds the lease taken and stays out");
+      assert.ok(b.isHolder());
+    } finally {
+      await a.stop();
+      await proxy.close();
+    }
+  });
+
+  it("hands the lease over at once when the holder stops and releases it", async () => {
+    const prefix = freshPrefix();
+    const a = lease(prefix, { ttlMs: 60_000, renewEveryMs: 150 });
+    const b = lease(prefix, { ttlMs: 60_000, renewEveryMs: 150 });
+    await a.start();
+    await b.start();
+    await a.stop();
+    // Well before the 60 s ttl: only a release explains the takeover.
+    await waitFor("b to take over", () => b.isHolder(), 2000);
+  });
+
+  it("aborts the running work's signal when the lease is lost", async () => {
+    const redis = await ThrowawayRedis.start();
+    const holder = new RedisLease({
+      url: redis.url,
+      name: "alerts",
+      ttlMs: 400,
+      renewEveryMs: 100,
+    });
+    try {
+      await holder.start();
+      assert.ok(holder.isHolder());
+      const outcome = holder.runExclusive(
+        (signal) =>
+          new Promise<string>((resolve) => {
+            signal.addEventListener("abort", () => resolve("aborted"));
+          }),
+      );
+      await redis.kill();
+      assert.equal(await outcome, "aborted");
+      assert.equal(holder.isHolder(), false, "no renewal without Redis, so no lease");
+    } finally {
+      await holder.stop();
+      await redis.kill();
+    }
+  });
+});
