@@ -23,8 +23,9 @@ export interface AlertServiceOptions {
   lease?: AlertLease;
   /** Defaults to 1 000 ms. */
   pollIntervalMs?: number;
-  /** Defaults to 8. */
+  /** Overrides `delivery.maxAttempts` of the configuration file (default 8). */
   maxAttempts?: number;
+  /** Overrides `delivery.backoffBaseMs` / `backoffMaxMs` of the configuration file. */
   backoff?: BackoffOptions;
 }
 
@@ -40,6 +41,7 @@ export interface AlertService {
 
 export function createAlertService(options: AlertServiceOptions): AlertService {
   const logger = options.logger;
+  const delivery = options.config.delivery;
   const plan = createAlertPlanner(options.config, {
     ...(options.dashboardUrl !== undefined ? { dashboardUrl: options.dashboardUrl } : {}),
     onError: (error, event) =>
@@ -52,8 +54,11 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     ...(logger ? { logger } : {}),
     ...(options.lease ? { lease: options.lease } : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
-    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-    ...(options.backoff ? { backoff: options.backoff } : {}),
+    maxAttempts: options.maxAttempts ?? delivery?.maxAttempts,
+    backoff: options.backoff ?? {
+      ...(delivery?.backoffBaseMs !== undefined ? { baseMs: delivery.backoffBaseMs } : {}),
+      ...(delivery?.backoffMaxMs !== undefined ? { maxMs: delivery.backoffMaxMs } : {}),
+    },
   });
   let planned = false;
   return {

@@ -216,3 +216,23 @@ describe("alert settings", () => {
     assert.match(issues[0]?.message ?? "", /s'excluent/);
   });
 });
+
+describe("alert delivery settings", () => {
+  it("keeps the retry policy of the file and rejects values out of range", () => {
+    const config = parseAlertsConfig(
+      { destinations: [matrix], delivery: { maxAttempts: 12, backoffBaseMs: 5000 } },
+      { baseDir: dir },
+    );
+    assert.deepEqual(config.delivery, { maxAttempts: 12, backoffBaseMs: 5000 });
+    const issues = issuesOf(() =>
+      parseAlertsConfig(
+        { destinations: [matrix], delivery: { maxAttempts: 0, retries: 3 } },
+        { baseDir: dir },
+      ),
+    );
+    assert.deepEqual(issues.map((issue) => issue.path).sort(), [
+      "delivery",
+      "delivery.maxAttempts",
+    ]);
+  });
+});

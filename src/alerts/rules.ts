@@ -72,10 +72,17 @@ const destinationSchema = z.discriminatedUnion("kind", [matrixSchema, webhookSch
   error: "« kind » attendu : matrix ou webhook",
 });
 
+const deliverySchema = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(100).optional(),
+  backoffBaseMs: z.number().int().min(100).max(600_000).optional(),
+  backoffMaxMs: z.number().int().min(1000).max(86_400_000).optional(),
+});
+
 const fileSchema = z.strictObject({
   $schema: z.string().optional(),
   destinations: z.array(destinationSchema).min(1).max(50),
   rules: z.array(ruleSchema).max(100).optional(),
+  delivery: deliverySchema.optional(),
 });
 type AlertsFile = z.infer<typeof fileSchema>;
 
@@ -114,9 +121,13 @@ export interface WebhookDestination {
 
 export type AlertDestination = MatrixDestination | WebhookDestination;
 
+/** Retry policy; absent fields keep the dispatcher's defaults (8 attempts, 5 s doubling to 5 min). */
+export type DeliverySettings = z.infer<typeof deliverySchema>;
+
 export interface AlertsConfig {
   destinations: AlertDestination[];
   rules: AlertRule[];
+  delivery?: DeliverySettings;
 }
 
 export interface ConfigIssue {
@@ -309,7 +320,8 @@ export function parseAlertsConfig(
   });
   const rules = resolveRules(parsed.data, known, issues);
   if (issues.length > 0) throw new AlertsConfigError(source, issues);
-  return Object.freeze({ destinations, rules });
+  const delivery = parsed.data.delivery;
+  return Object.freeze(delivery ? { destinations, rules, delivery } : { destinations, rules });
 }
 
 /** Where the JSON breaks, without the snippet V8 quotes (it may hold a token). */
