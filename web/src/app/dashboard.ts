@@ -83,7 +83,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const sound = createSound();
   const counters = createCountersBar();
   const notice = h("p", { class: "notice", attrs: { role: "status", hidden: true } });
-  const relayPanel = createRelayStatusPanel();
+  const relayPanel = createRelayStatusPanel(() => status.refresh());
   const filtersBar = createFiltersBar(filters, (next) => {
     filters = next;
     writeUrl();
@@ -290,6 +290,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       lastEventAt = Date.now();
     },
     setStreamPhase(next) {
+      // Newly connected: the subscriber count in "État du relais" now includes this page.
+      if (next.phase === "open" && phase.phase !== "open") status.refresh();
       phase = next;
       renderConnection();
     },

@@ -56,12 +56,13 @@ export function priorityRank(priorite: string | null): number {
 
 /**
  * A glyph shown beside each statut and priorité label so the information never rests on colour
- * alone (WCAG 1.4.1); the text label is always shown too.
+ * alone (WCAG 1.4.1); the text label is always shown too. Plain Unicode symbols present in
+ * common system fonts (DejaVu, Segoe UI Symbol), not emoji, which many kiosks cannot draw.
  */
 export const STATUS_GLYPH: Readonly<Record<StatusKind, string>> = {
   "en-cours": "▶",
-  "en-attente": "⏸",
-  bloque: "⛔",
+  "en-attente": "◷",
+  bloque: "⊘",
   termine: "✓",
   annule: "✕",
   autre: "•",

@@ -41,6 +41,7 @@ declare module "leaflet/dist/leaflet-src.esm.js" {
       alt?: string;
       keyboard?: boolean;
       riseOnHover?: boolean;
+      zIndexOffset?: number;
     },
   ): Marker;
   export function divIcon(options: {

@@ -16,7 +16,7 @@ import {
 import type { AppConfig } from "../core/parse.ts";
 import { recordKey } from "../core/record-store.ts";
 import type { Intervention } from "../core/types.ts";
-import { PRIORITY_GLYPH, priorityKind } from "../core/vocabulary.ts";
+import { PRIORITY_GLYPH, PRIORITY_KINDS, priorityKind, priorityRank } from "../core/vocabulary.ts";
 import { priorityBadge, statusBadge } from "../ui/badges.ts";
 import { h, replaceChildren, setText } from "../ui/dom.ts";
 
@@ -117,7 +117,7 @@ export async function createMapView(container: HTMLElement, config: AppConfig): 
 
   function fit() {
     if (positions.length === 0) return;
-    map.fitBounds(latLngBounds(positions), { padding: [30, 30], maxZoom: 15 });
+    map.fitBounds(latLngBounds(positions), { padding: [48, 48], maxZoom: 15 });
   }
   recenter.addEventListener("click", fit);
 
@@ -139,6 +139,8 @@ export async function createMapView(container: HTMLElement, config: AppConfig): 
           alt: label,
           keyboard: true,
           riseOnHover: true,
+          // Where markers overlap, the most urgent is drawn on top.
+          zIndexOffset: (PRIORITY_KINDS.length - priorityRank(record.priorite)) * 1000,
         })
           .bindPopup(popupContent(record))
           .addTo(map);

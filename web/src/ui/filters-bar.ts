@@ -20,12 +20,13 @@ const LABELS: Readonly<Record<SelectFilter, string>> = {
   agent: "Agent",
 };
 
+// Short: the label above already names the field, and narrow columns truncate long options.
 const ALL_LABELS: Readonly<Record<SelectFilter, string>> = {
-  departement: "Tous les départements",
-  type: "Tous les types",
-  statut: "Tous les statuts",
-  priorite: "Toutes les priorités",
-  agent: "Tous les agents",
+  departement: "Tous",
+  type: "Tous",
+  statut: "Tous",
+  priorite: "Toutes",
+  agent: "Tous",
 };
 
 export interface FiltersBar {
@@ -90,7 +91,7 @@ export function createFiltersBar(
     emit();
   });
 
-  const element = h(
+  const form = h(
     "form",
     { class: "filters", attrs: { role: "search", "aria-label": "Filtres" } },
     ...fields,
@@ -103,10 +104,28 @@ export function createFiltersBar(
     reset,
   );
   // Enter in the search box must not navigate (and CSP form-action would refuse it anyway).
-  element.addEventListener("submit", (event) => event.preventDefault());
+  form.addEventListener("submit", (event) => event.preventDefault());
+
+  // On a phone the filters fold away behind a summary saying how many are active; on wider
+  // screens the summary is hidden by CSS and the box is always open.
+  const summary = h("summary", { class: "filters-box__summary" });
+  const element = h("details", { class: "filters-box" }, summary, form);
+  const narrow = window.matchMedia("(max-width: 560px)");
+  element.open = !narrow.matches || hasActiveFilter(filters);
+  narrow.addEventListener("change", () => {
+    if (!narrow.matches) element.open = true;
+  });
+
+  function renderSummary() {
+    const active = [...SELECT_FILTERS, "q" as const].filter((name) => filters[name] !== "").length;
+    summary.textContent =
+      active === 0 ? "Filtres" : `Filtres (${active} actif${active > 1 ? "s" : ""})`;
+  }
+  renderSummary();
 
   function emit() {
     reset.disabled = !hasActiveFilter(filters);
+    renderSummary();
     onChange({ ...filters });
   }
 
@@ -140,6 +159,7 @@ export function createFiltersBar(
     setFilters(next) {
       filters = { ...next };
       search.value = filters.q;
+      renderSummary();
       updateChoices(lastRecords);
     },
   };

@@ -33,10 +33,14 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n > 1 ? "s" : ""}`;
 }
 
-export function createRelayStatusPanel(): RelayStatusPanel {
+/** `onOpen`: the panel was unfolded, so its figures should be fetched again now. */
+export function createRelayStatusPanel(onOpen: () => void = () => {}): RelayStatusPanel {
   const summary = h("summary", { class: "relay__summary", text: "État du relais" });
   const list = h("dl", { class: "relay__list" });
   const element = h("details", { class: "relay", attrs: { hidden: true } }, summary, list);
+  element.addEventListener("toggle", () => {
+    if (element.open) onOpen();
+  });
 
   return {
     element,
@@ -48,20 +52,17 @@ export function createRelayStatusPanel(): RelayStatusPanel {
       summary.textContent = `État du relais : ${ready ? "opérationnel" : "dégradé"}`;
       element.classList.toggle("relay--degraded", !ready);
       const rows: HTMLElement[] = [];
+      const details = [status.store, status.version ? `v${status.version}` : null].filter(Boolean);
       rows.push(
         row(
           "Relais",
-          [
-            ready ? "prêt" : "pas prêt",
-            status.store ? `stockage ${status.store}` : null,
-            status.version ? `v${status.version}` : null,
-            status.startedAt ? `démarré ${formatAgeIso(status.startedAt, now) ?? ""}` : null,
-          ]
-            .filter(Boolean)
-            .join(" · "),
+          `${ready ? "prêt" : "pas prêt"}${details.length ? ` (${details.join(", ")})` : ""}`,
           ready ? "ok" : "bad",
         ),
       );
+      if (status.startedAt) {
+        rows.push(row("Démarré", formatAgeIso(status.startedAt, now) ?? status.startedAt));
+      }
       if (status.subscribers !== null)
         rows.push(row("Abonnés connectés", String(status.subscribers)));
       if (status.eventsLastHour !== null) {

@@ -48,7 +48,7 @@ export function createSound(): Sound {
 
   function render() {
     button.setAttribute("aria-pressed", String(enabled));
-    setText(button, enabled ? "🔔 Son activé" : "🔕 Son désactivé");
+    setText(button, enabled ? "♪ Son activé" : "♪ Son désactivé");
     button.title = enabled ? "Couper le son des notifications" : "Activer le son des notifications";
   }
 
