@@ -119,6 +119,11 @@ export const SNAPSHOT = new LuaScript(`${LAST_ID}
 return { lastId(KEYS[2]), redis.call('HGETALL', KEYS[1]) }
 `);
 
+/** KEYS: events. Reply: the newest id ever added, or null. */
+export const LAST_EVENT_ID = new LuaScript(`${LAST_ID}
+return lastId(KEYS[1])
+`);
+
 /**
  * Drops history by age then by count and records the newest id removed.
  *

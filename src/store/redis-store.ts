@@ -29,7 +29,14 @@ import { StreamFollower } from "./redis-follower.ts";
 import { compareStreamIds, parseStreamId } from "./redis-ids.ts";
 import { DEFAULT_KEY_PREFIX, type StoreKeys, storeKeys } from "./redis-keys.ts";
 import { RedisOutbox } from "./redis-outbox.ts";
-import { COMMIT, PRUNE, READ_AFTER, READ_FOR_COMMIT, SNAPSHOT } from "./redis-store-scripts.ts";
+import {
+  COMMIT,
+  LAST_EVENT_ID,
+  PRUNE,
+  READ_AFTER,
+  READ_FOR_COMMIT,
+  SNAPSHOT,
+} from "./redis-store-scripts.ts";
 
 export interface RedisStoreOptions {
   /** `redis://[[user]:password@]host[:port][/db]`; never logged. */
@@ -114,7 +121,10 @@ export class RedisStore implements EventStore, Outbox {
   async #start(): Promise<void> {
     await Promise.all([this.#connection.connect(), this.#followConnection.connect()]);
     // "$" resolved now: an XREAD "$" issued again after a reconnection would skip events.
-    const afterId = this.#options.followAfterId ?? (await this.#readSnapshotRaw())[0] ?? "0-0";
+    const lastId = (await LAST_EVENT_ID.run(this.#connection, [this.#keys.events], [])) as
+      | string
+      | null;
+    const afterId = this.#options.followAfterId ?? lastId ?? "0-0";
     if (!parseStreamId(afterId)) throw new Error(`followAfterId is not a stream id: ${afterId}`);
     this.#follower = new StreamFollower({
       connection: this.#followConnection,
@@ -247,18 +257,15 @@ export class RedisStore implements EventStore, Outbox {
   }
 
   async snapshot(): Promise<Snapshot> {
-    const [lastId, flat] = await this.#readSnapshotRaw();
+    const [lastId, flat] = (await SNAPSHOT.run(
+      this.#connection,
+      [this.#keys.records, this.#keys.events],
+      [],
+    )) as [string | null, string[]];
     const records: Intervention[] = [];
     for (let i = 1; i < flat.length; i += 2) records.push(JSON.parse(flat[i] as string));
     // "0-0": the stream exists but never received an entry.
     return { records, lastEventId: lastId === "0-0" ? null : lastId };
-  }
-
-  async #readSnapshotRaw(): Promise<[string | null, string[]]> {
-    return (await SNAPSHOT.run(this.#connection, [this.#keys.records, this.#keys.events], [])) as [
-      string | null,
-      string[],
-    ];
   }
 
   async prune(policy: RetentionPolicy, now: number): Promise<number> {
