@@ -6,8 +6,11 @@
 import { formatClock, formatClockSeconds } from "./relative-time.ts";
 
 export type StreamPhase =
-  /** A connection attempt is under way. `quiet`: a planned reconnect (token refresh, stale check) while live. */
-  | { phase: "connecting"; quiet: boolean; everOpened: boolean }
+  /**
+   * A connection attempt is under way. `quiet`: a planned reconnect (token refresh) while live.
+   * `authProblem`: the previous attempt was refused for the token, so this one likely will be.
+   */
+  | { phase: "connecting"; quiet: boolean; everOpened: boolean; authProblem?: AuthProblem | null }
   | { phase: "open"; lastSignalAt: number }
   /** Waiting for the next attempt after `failures` failed ones, the first at `since`. */
   | {
@@ -15,8 +18,10 @@ export type StreamPhase =
       nextAttemptAt: number;
       failures: number;
       since: number;
-      authProblem: "unauthorized" | "forbidden" | null;
+      authProblem: AuthProblem | null;
     };
+
+export type AuthProblem = "unauthorized" | "forbidden";
 
 export type ConnectionKind = "live" | "connecting" | "reconnecting" | "offline";
 
@@ -40,6 +45,10 @@ export interface ConnectionViewInput {
 export const OFFLINE_AFTER_MS = 30_000;
 const OFFLINE_AFTER_FAILURES = 3;
 
+function authText(problem: AuthProblem): string {
+  return problem === "forbidden" ? "accès refusé" : "jeton manquant ou expiré";
+}
+
 function lastEventText(lastEventAt: number | null): string {
   return lastEventAt === null
     ? "aucun événement reçu"
@@ -55,17 +64,22 @@ export function connectionView(input: ConnectionViewInput): ConnectionView {
       return { kind: "reconnecting", label: "Reconnexion… (flux silencieux)" };
     case "connecting":
       if (state.quiet) return { kind: "live", label: "En direct" };
+      // Keep saying why it failed rather than flickering to "Connexion…" at every retry.
+      if (state.authProblem) {
+        return {
+          kind: "offline",
+          label: `Hors ligne — ${authText(state.authProblem)} · ${lastEventText(lastEventAt)} · nouvelle tentative en cours`,
+        };
+      }
       return state.everOpened
         ? { kind: "reconnecting", label: "Reconnexion…" }
         : { kind: "connecting", label: "Connexion…" };
     case "waiting": {
       const next = `${formatClockSeconds(state.nextAttemptAt)}`;
       if (state.authProblem) {
-        const reason =
-          state.authProblem === "forbidden" ? "accès refusé" : "jeton manquant ou expiré";
         return {
           kind: "offline",
-          label: `Hors ligne — ${reason} · ${lastEventText(lastEventAt)} · nouvelle tentative à ${next}`,
+          label: `Hors ligne — ${authText(state.authProblem)} · ${lastEventText(lastEventAt)} · nouvelle tentative à ${next}`,
         };
       }
       const offline =

@@ -50,6 +50,8 @@ export function startRelayStream(options: RelayStreamOptions): RelayStream {
   let failures = 0;
   let failingSince = 0;
   let everOpened = false;
+  // Why the last attempt failed, when it was the token: shown until a connection opens.
+  let authProblem: "unauthorized" | "forbidden" | null = null;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let staleTimer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
@@ -78,7 +80,7 @@ export function startRelayStream(options: RelayStreamOptions): RelayStream {
     clearTimeout(retryTimer);
     closeSource();
     const mine = ++generation;
-    setPhase({ phase: "connecting", quiet, everOpened });
+    setPhase({ phase: "connecting", quiet, everOpened, authProblem });
     const token = await options.tokenSource().catch(() => null);
     if (stopped || mine !== generation) return;
     const url = new URL(options.eventsUrl);
@@ -103,6 +105,7 @@ export function startRelayStream(options: RelayStreamOptions): RelayStream {
       opened = true;
       everOpened = true;
       failures = 0;
+      authProblem = null;
       signal();
     });
     es.addEventListener("error", () => {
@@ -154,13 +157,18 @@ export function startRelayStream(options: RelayStreamOptions): RelayStream {
     const nextAttemptAt = Date.now() + delay;
     retryTimer = setTimeout(() => void connect(false), delay);
     const waiting = { phase: "waiting", nextAttemptAt, failures, since: failingSince } as const;
-    setPhase({ ...waiting, authProblem: null });
+    setPhase({ ...waiting, authProblem });
     // A connection refused before opening may be an expired or missing token: EventSource
     // hides the HTTP status, so ask a JSON endpoint that answers 401/403 the same way.
     if (!hadOpened && options.probeAuth) {
       const problem = await options.probeAuth().catch(() => null);
-      if (problem && mine === generation && !stopped)
-        setPhase({ ...waiting, authProblem: problem });
+      if (stopped) return;
+      // The answer may come after the next attempt started: it still describes the token.
+      authProblem = problem;
+      if (mine === generation) setPhase({ ...waiting, authProblem });
+      else if (source?.readyState !== EventSource.OPEN) {
+        setPhase({ phase: "connecting", quiet: false, everOpened, authProblem });
+      }
     }
   }
 
