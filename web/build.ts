@@ -108,7 +108,7 @@ ${options.outputs.preload.map((file) => `<link rel="modulepreload" href="${a(fil
 }
 
 /** Grist widget list entry (grist.md §4.8); the URL is relative to this manifest. */
-function widgetManifest(version: string) {
+function widgetManifest() {
   return [
     {
       name: "Interventions en temps réel",
@@ -120,7 +120,6 @@ function widgetManifest(version: string) {
       description:
         "Tableau de bord des interventions : compteurs, liste par priorité, carte, chronologie et statistiques, mis à jour en direct par le relais grist-realtime.",
       authors: [{ name: "grist-realtime" }],
-      version,
     },
   ];
 }
@@ -206,12 +205,9 @@ export async function buildWeb(): Promise<{ initial: { raw: number; gzip: number
       bodyClass: "widget",
     }),
   );
-  const pkg = JSON.parse(await readFile(join(webDir, "..", "package.json"), "utf8")) as {
-    version: string;
-  };
   await writeFile(
     join(distDir, "widget", "manifest.json"),
-    `${JSON.stringify(widgetManifest(pkg.version), null, 2)}\n`,
+    `${JSON.stringify(widgetManifest(), null, 2)}\n`,
   );
 
   const initial = await sizeReport([standalone.entry, ...standalone.preload, cssFile]);

@@ -149,3 +149,37 @@ describe("live updates in the standalone dashboard", () => {
     assert.deepEqual(view.errors, []);
   });
 });
+
+describe("a quiet stream", () => {
+  let relay: TestRelay;
+  let browser: Browser;
+
+  before(async () => {
+    [relay, browser] = await Promise.all([
+      startTestRelay({ env: { ...RELAY_ENV, HEARTBEAT_MS: "1000" } }),
+      launchBrowser(),
+    ]);
+  });
+  after(async () => {
+    await browser?.close();
+    await relay?.close();
+  });
+
+  it("stays En direct through a silence longer than the stale threshold, without reconnecting", async () => {
+    const view = await openPage(browser, `${relay.url}/`);
+    const streams: string[] = [];
+    view.page.on("request", (request) => {
+      if (new URL(request.url()).pathname === "/events") streams.push(request.url());
+    });
+    try {
+      await waitForLive(view.page);
+      streams.length = 0; // the first connection does not count
+      // Stale after 2 × 1 s + 5 s without any frame: only the heartbeat events keep it live.
+      await view.page.waitForTimeout(8_000);
+      assert.equal(await view.page.getAttribute(".conn", "data-state"), "live");
+      assert.deepEqual(streams, []);
+    } finally {
+      await view.context.close();
+    }
+  });
+});
