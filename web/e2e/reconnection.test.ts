@@ -106,3 +106,46 @@ describe("reconnection after a relay restart", () => {
     assert.deepEqual(view.errors, []);
   });
 });
+
+describe("reset after the relay lost its history", () => {
+  let relay: TestRelay | undefined;
+  let browser: Browser;
+  let view: OpenedPage;
+
+  before(async () => {
+    [relay, browser] = await Promise.all([startTestRelay({ env: RELAY_ENV }), launchBrowser()]);
+    await relay.postWebhook([row(1), row(2), row(3)]);
+  });
+  after(async () => {
+    await view?.context.close();
+    await browser?.close();
+    await relay?.close();
+  });
+
+  it("replaces the whole state with the new snapshot instead of keeping stale cards", async () => {
+    assert.ok(relay);
+    const { port, url } = relay;
+    view = await openPage(browser, `${url}/`);
+    await waitForLive(view.page);
+    await view.page.waitForFunction(() => document.querySelectorAll("article.card").length === 3);
+
+    // Same address, empty store: the page's last event id means nothing there any more.
+    await relay.close();
+    relay = await startTestRelay({ port, env: RELAY_ENV });
+    await waitForLive(view.page, 15_000);
+    await view.page.waitForFunction(() => document.querySelectorAll("article.card").length === 0);
+    assert.equal(plain(await view.page.textContent('[data-counter="total"] .counter__value')), "0");
+
+    await relay.postWebhook([row(7, { ID2: "INT-007" })]);
+    await view.page.waitForSelector('article.card[data-key="7"]');
+    assert.equal(await view.page.locator("article.card").count(), 1);
+    // The chronology was rebuilt from the new relay's history too.
+    await view.page.click("#onglet-chronologie");
+    await view.page.waitForSelector('.tl__item:has-text("INT-007")');
+    assert.deepEqual(
+      await view.page.$$eval(".tl__item .tl__ref", (els) => els.map((e) => e.textContent)),
+      ["INT-007"],
+    );
+    assert.deepEqual(view.errors, []);
+  });
+});
