@@ -1,0 +1,113 @@
+/**
+ * The widget on a relay that requires tokens: it asks Grist for full access (the only level
+ * where `getAccessToken` works), trades Grist's token at `POST /auth/grist` and follows the
+ * stream with the relay token it gets back.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Browser } from "playwright-core";
+import { type GristDouble, startGristDouble } from "../../src/grist/grist-double.ts";
+import { startTestRelay, type TestRelay } from "../../src/testing/test-relay.ts";
+import { FULL_MAPPING, GRIST_ROWS, gristDoubleScript } from "./grist-widget-double.ts";
+import {
+  launchBrowser,
+  type OpenedPage,
+  openPage,
+  plain,
+  RELAY_ENV,
+  row,
+  waitForLive,
+} from "./harness.ts";
+
+const DOC = "docWidgetAuth000000001";
+const SECRET = "secret-de-test-pour-les-jetons-hs256-0123456789";
+
+describe("Grist widget on a relay that requires authentication", () => {
+  let grist: GristDouble;
+  let relay: TestRelay;
+  let browser: Browser;
+  let view: OpenedPage;
+
+  before(async () => {
+    grist = await startGristDouble({
+      apiKeys: ["relay-key", "supervisor"],
+      docs: [{ id: DOC, access: { "relay-key": "owners", supervisor: "viewers" } }],
+    });
+    grist.createTable(DOC, "Interventions", [
+      { id: "ID", type: "Text" },
+      { id: "Agent", type: "Text" },
+      { id: "Localisation", type: "Text" },
+      { id: "Type", type: "Choice" },
+      { id: "Statut", type: "Choice" },
+      { id: "Priorite", type: "Choice" },
+      { id: "Derniere_MAJ", type: "DateTime:Europe/Paris" },
+      { id: "Commentaire", type: "Text" },
+    ]);
+    [relay, browser] = await Promise.all([
+      startTestRelay({
+        env: {
+          ...RELAY_ENV,
+          AUTH_JWT_SECRET: SECRET,
+          GRIST_URL: grist.url,
+          GRIST_DOC_ID: DOC,
+          GRIST_API_KEY: "relay-key",
+          GRIST_TABLE: "Interventions",
+        },
+      }),
+      launchBrowser(),
+    ]);
+  });
+  after(async () => {
+    await view?.context.close();
+    await browser?.close();
+    await relay?.close();
+    await grist?.close();
+  });
+
+  it("asks Grist for full access, exchanges Grist's token for a relay token and goes live", {
+    todo: "POST /auth/grist (src/http/routes/grist-auth.ts) is not registered in src/relay.ts yet",
+  }, async () => {
+    const access = grist.mintAccessToken(DOC, "supervisor", { readOnly: true });
+    view = await openPage(browser, `${relay.url}/widget/`, {
+      initScript: gristDoubleScript({ token: access.token, baseUrl: access.baseUrl }),
+    });
+    await view.page.waitForFunction(
+      () =>
+        (window as unknown as { __gristDouble: { readyCalls: unknown[] } }).__gristDouble.readyCalls
+          .length === 1,
+    );
+    const requiredAccess = await view.page.evaluate(
+      () =>
+        (window as unknown as { __gristDouble: { readyCalls: { requiredAccess: string }[] } })
+          .__gristDouble.readyCalls[0]?.requiredAccess,
+    );
+    assert.equal(requiredAccess, "full");
+    // The user accepted: Grist reloads the widget section at full access and sends the options.
+    await view.page.evaluate(
+      ([rows, mapping]) => {
+        const double = (
+          window as unknown as {
+            __gristDouble: {
+              emitOptions(o: unknown, s: unknown): void;
+              emitRecords(r: unknown, m: unknown): void;
+            };
+          }
+        ).__gristDouble;
+        double.emitOptions(null, { accessLevel: "full" });
+        double.emitRecords(rows, mapping);
+      },
+      [GRIST_ROWS, FULL_MAPPING] as const,
+    );
+    await waitForLive(view.page, 15_000);
+    const calls = await view.page.evaluate(
+      () =>
+        (window as unknown as { __gristDouble: { accessTokenCalls: unknown[] } }).__gristDouble
+          .accessTokenCalls,
+    );
+    assert.deepEqual(calls[0], { readOnly: true });
+    await relay.postWebhook([row(1, { ID2: "INT-101", Statut: "Bloqué" })]);
+    await view.page.waitForSelector(".toast");
+    assert.match(plain(await view.page.textContent(".toasts")), /INT-101/);
+    assert.deepEqual(view.errors, []);
+  });
+});
