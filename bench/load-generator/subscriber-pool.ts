@@ -1,0 +1,170 @@
+/**
+ * N subscribers on raw sockets, each with its own SSE reader, all reading into one shared
+ * buffer (`onread`) so a read allocates nothing. Streams are never reconnected: a subscriber
+ * the server drops shows up as missing deliveries.
+ */
+import { connect, type Socket } from "node:net";
+import type { DeliveryLog } from "./delivery-log.ts";
+import { nowUs } from "./payload.ts";
+import { type FrameKind, type FrameVisitor, SseReader } from "./sse-reader.ts";
+
+export interface StreamTarget {
+  host: string;
+  port: number;
+  path: string;
+  headers: Record<string, string>;
+  /** The relay sends a snapshot first: its stream is live once that came. nchan: the head. */
+  readyOn: "snapshot" | "head";
+}
+
+export interface ConnectResult {
+  connected: number;
+  failed: number;
+  failures: Record<string, number>;
+  ms: number;
+}
+
+interface Stream {
+  socket: Socket;
+  reader: SseReader;
+  ready: boolean;
+}
+
+const READ_BUFFER = Buffer.alloc(256 * 1024);
+
+export class SubscriberPool implements FrameVisitor {
+  readonly #target: StreamTarget;
+  readonly #streams: (Stream | null)[] = [];
+  readonly #waiting = new Map<number, (outcome: string) => void>();
+  #log: DeliveryLog | null = null;
+  #readAtUs = 0;
+  /** Bytes received on every stream since the last reset. */
+  bytes = 0;
+  comments = 0;
+  otherFrames = 0;
+  /** Streams that were live and then closed by the server. */
+  dropped = 0;
+
+  constructor(target: StreamTarget) {
+    this.#target = target;
+  }
+
+  get live(): number {
+    let count = 0;
+    for (const stream of this.#streams) if (stream?.ready) count++;
+    return count;
+  }
+
+  set log(log: DeliveryLog | null) {
+    this.#log = log;
+  }
+
+  resetCounters(): void {
+    this.bytes = 0;
+    this.comments = 0;
+    this.otherFrames = 0;
+  }
+
+  /** Opens `count` streams, at most `concurrency` handshakes at a time (the accept queue is finite). */
+  async connect(
+    count: number,
+    sourceAddresses: readonly string[],
+    concurrency: number,
+    timeoutMs: number,
+  ): Promise<ConnectResult> {
+    const started = performance.now();
+    const failures: Record<string, number> = {};
+    let next = 0;
+    let connected = 0;
+    const worker = async () => {
+      while (next < count) {
+        const index = this.#streams.length;
+        next++;
+        const address = sourceAddresses[index % sourceAddresses.length] as string;
+        const outcome = await this.#open(index, address, timeoutMs);
+        if (outcome === "ok") connected++;
+        else failures[outcome] = (failures[outcome] ?? 0) + 1;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+    return {
+      connected,
+      failed: count - connected,
+      failures,
+      ms: performance.now() - started,
+    };
+  }
+
+  #open(index: number, localAddress: string, timeoutMs: number): Promise<string> {
+    const target = this.#target;
+    const reader = new SseReader();
+    const socket = connect({
+      host: target.host,
+      port: target.port,
+      localAddress,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (length: number, buffer: Uint8Array) => {
+          this.bytes += length;
+          this.#readAtUs = nowUs();
+          const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, length);
+          if (!reader.feed(chunk, index, this)) socket.destroy();
+          return true;
+        },
+      },
+    });
+    const stream: Stream = { socket, reader, ready: false };
+    this.#streams[index] = stream;
+    socket.setNoDelay(true);
+    const headers = Object.entries({ Host: `${target.host}:${target.port}`, ...target.headers })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join("");
+    socket.once("connect", () => socket.write(`GET ${target.path} HTTP/1.1\r\n${headers}\r\n`));
+    socket.once("close", () => {
+      if (stream.ready) this.dropped++;
+      stream.ready = false;
+      this.#streams[index] = null;
+      this.#settle(index, "closed");
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) =>
+      this.#settle(index, error.code ?? "error"),
+    );
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#settle(index, "timeout"), timeoutMs);
+      this.#waiting.set(index, (outcome) => {
+        clearTimeout(timer);
+        if (outcome !== "ok") socket.destroy();
+        resolve(outcome);
+      });
+    });
+  }
+
+  #settle(index: number, outcome: string): void {
+    const waiter = this.#waiting.get(index);
+    if (!waiter) return;
+    this.#waiting.delete(index);
+    const stream = this.#streams[index];
+    if (outcome === "ok" && stream) stream.ready = true;
+    waiter(outcome);
+  }
+
+  head(stream: number, status: number): void {
+    if (status !== 200) this.#settle(stream, `http-${status}`);
+    else if (this.#target.readyOn === "head") this.#settle(stream, "ok");
+  }
+
+  frame(stream: number, kind: FrameKind): void {
+    if (kind === "snapshot") this.#settle(stream, "ok");
+    else if (kind === "comment") this.comments++;
+    else this.otherFrames++;
+  }
+
+  benchMessage(stream: number, seq: number, sentAtUs: number, order: number): void {
+    this.#log?.record(stream, seq, order, (this.#readAtUs - sentAtUs) / 1000);
+  }
+
+  closeAll(): void {
+    for (const stream of this.#streams) stream?.socket.destroy();
+    this.#streams.length = 0;
+  }
+}

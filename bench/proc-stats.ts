@@ -1,0 +1,48 @@
+/**
+ * What the kernel says about a server process: resident memory (VmRSS) and CPU time
+ * (utime + stime, every thread, including threads that already exited).
+ */
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+
+function clockTicksPerSecond(): number {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+export const CLOCK_TICKS = clockTicksPerSecond();
+
+export function rssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return match ? Number(match[1]) : 0;
+}
+
+/** CPU time in µs (resolution: one clock tick, 10 ms at 100 Hz). */
+export function cpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name is in parentheses and may contain spaces: fields count from after it.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1_000_000) / CLOCK_TICKS;
+}
+
+export function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const list = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim();
+    if (list) children.push(...list.split(" ").map(Number));
+  }
+  return children;
+}
+
+export function sum(pids: readonly number[], read: (pid: number) => number): number {
+  return pids.reduce((total, pid) => total + read(pid), 0);
+}
+
+export function loadAverage(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+}

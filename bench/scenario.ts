@@ -1,0 +1,224 @@
+/**
+ * One target, measured in phases: idle memory, connect N subscribers (memory per subscriber),
+ * publish M messages at R/s (latency, losses, CPU per delivery), an idle window (keep-alive
+ * bytes), then, subscribers gone, webhook acknowledgements at a fixed rate.
+ */
+
+import type { Percentiles } from "./load-generator/protocol.ts";
+import type { LoadGenerator } from "./load-generator-client.ts";
+import { cpuUs, loadAverage, rssKiB, sum } from "./proc-stats.ts";
+import { round } from "./stats.ts";
+import type { Target } from "./targets/target.ts";
+
+export interface ScenarioOptions {
+  subscribers: number;
+  events: number;
+  rate: number;
+  idleSeconds: number;
+  ackRate: number;
+  ackSeconds: number;
+  connectConcurrency: number;
+  connectionsPerAddress: number;
+  drainTimeoutMs: number;
+}
+
+export interface TargetResult {
+  target: string;
+  description: string;
+  subscribers: number;
+  connected: number;
+  connectFailures: Record<string, number>;
+  connectSeconds: number;
+  events: number;
+  rate: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  outOfOrder: number;
+  /** Streams the server closed during publishing. */
+  dropped: number;
+  publishFailures: Record<string, number>;
+  bytesPerDelivery: number;
+  /** Acknowledgement of the publishing requests while fanning out to every subscriber. */
+  fanoutAckP50Ms: number;
+  fanoutAckP99Ms: number;
+  rssIdleKiB: number;
+  rssConnectedKiB: number;
+  rssPerSubscriberKiB: number;
+  cpuUsPerConnection: number;
+  cpuUsPerDelivery: number;
+  /** Server CPU during publishing, in % of one core. */
+  serverCpuPercent: number;
+  idleSeconds: number;
+  idleBytesPerClientPerMin: number;
+  ackRate: number;
+  ackCount: number;
+  ackP50Ms: number;
+  ackP99Ms: number;
+  ackMaxMs: number;
+  ackFailures: Record<string, number>;
+  loadGenerator: {
+    connectCpuMs: number;
+    publishCpuMs: number;
+    /** Load generator CPU during publishing, in % of one core. */
+    publishCpuPercent: number;
+    idleCpuMs: number;
+  };
+  loadAverage: { before: string; after: string };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function sourceAddresses(count: number, perAddress: number, first = 2): string[] {
+  const needed = Math.max(1, Math.ceil(count / perAddress));
+  if (first + needed > 255) throw new Error("too many subscribers for 127.0.0.2–127.0.0.254");
+  return Array.from({ length: needed }, (_, i) => `127.0.0.${first + i}`);
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+export async function runScenario(
+  target: Target,
+  load: LoadGenerator,
+  options: ScenarioOptions,
+): Promise<TargetResult> {
+  const loadBefore = loadAverage();
+  const pids = () => target.pids();
+  await sleep(2000);
+  const rssIdle = sum(pids(), rssKiB);
+
+  log(`${target.name}: connecting ${options.subscribers} subscribers`);
+  const cpuBeforeConnect = sum(pids(), cpuUs);
+  const connect = await load.connect(
+    {
+      type: "connect",
+      target: target.stream,
+      count: options.subscribers,
+      sourceAddresses: sourceAddresses(options.subscribers, options.connectionsPerAddress),
+      concurrency: options.connectConcurrency,
+      timeoutMs: 30_000,
+    },
+    600_000,
+  );
+  const connectCpu = sum(pids(), cpuUs) - cpuBeforeConnect;
+  log(
+    `${target.name}: ${connect.result.connected} connected in ${round(connect.result.ms / 1000)} s ${JSON.stringify(connect.result.failures)}`,
+  );
+  // Let the server settle (allocations after the handshakes, a GC) before reading memory.
+  await sleep(3000);
+  const rssConnected = sum(pids(), rssKiB);
+
+  log(`${target.name}: publishing ${options.events} messages at ${options.rate}/s`);
+  const cpuBeforePublish = sum(pids(), cpuUs);
+  const publish = await load.publish(
+    {
+      type: "publish",
+      target: target.publish,
+      count: options.events,
+      rate: options.rate,
+      firstSeq: 0,
+      drainTimeoutMs: options.drainTimeoutMs,
+    },
+    (options.events / options.rate) * 1000 + options.drainTimeoutMs + 120_000,
+  );
+  const publishCpu = sum(pids(), cpuUs) - cpuBeforePublish;
+  const p = publish.result;
+  log(
+    `${target.name}: delivered ${p.delivered}/${p.expected}, p99 ${round(p.latencyMs.p99)} ms, dup ${p.duplicates}, ooo ${p.outOfOrder}`,
+  );
+
+  log(`${target.name}: idle window of ${options.idleSeconds} s`);
+  const idle = await load.idle(options.idleSeconds);
+  const live = Math.max(1, idle.result.live);
+
+  await load.disconnect();
+  await sleep(1000);
+  const ackCount = options.ackRate * options.ackSeconds;
+  log(`${target.name}: ${ackCount} publications at ${options.ackRate}/s without subscribers`);
+  const acks = await load.acks(
+    {
+      type: "acks",
+      target: target.publish,
+      count: ackCount,
+      rate: options.ackRate,
+      firstSeq: options.events + 1000,
+    },
+    options.ackSeconds * 1000 + 120_000,
+  );
+  const ack: Percentiles = acks.result.ackMs;
+
+  return {
+    target: target.name,
+    description: target.description,
+    subscribers: options.subscribers,
+    connected: connect.result.connected,
+    connectFailures: connect.result.failures,
+    connectSeconds: round(connect.result.ms / 1000),
+    events: options.events,
+    rate: options.rate,
+    p50Ms: round(p.latencyMs.p50),
+    p95Ms: round(p.latencyMs.p95),
+    p99Ms: round(p.latencyMs.p99),
+    maxMs: round(p.latencyMs.max),
+    expected: p.expected,
+    delivered: p.delivered,
+    lost: p.expected - p.delivered,
+    duplicates: p.duplicates,
+    outOfOrder: p.outOfOrder,
+    dropped: p.dropped,
+    publishFailures: p.publishFailures,
+    bytesPerDelivery: round(p.bytesPerDelivery, 0),
+    fanoutAckP50Ms: round(p.ackMs.p50),
+    fanoutAckP99Ms: round(p.ackMs.p99),
+    rssIdleKiB: rssIdle,
+    rssConnectedKiB: rssConnected,
+    rssPerSubscriberKiB: round((rssConnected - rssIdle) / Math.max(1, connect.result.connected)),
+    cpuUsPerConnection: round(connectCpu / Math.max(1, connect.result.connected)),
+    cpuUsPerDelivery: round(publishCpu / Math.max(1, p.delivered)),
+    serverCpuPercent: round((publishCpu / 1000 / publish.wallMs) * 100, 1),
+    idleSeconds: options.idleSeconds,
+    idleBytesPerClientPerMin: round((idle.result.bytes / live) * (60 / options.idleSeconds)),
+    ackRate: options.ackRate,
+    ackCount,
+    ackP50Ms: round(ack.p50),
+    ackP99Ms: round(ack.p99),
+    ackMaxMs: round(ack.max),
+    ackFailures: acks.result.failures,
+    loadGenerator: {
+      connectCpuMs: round(connect.cpuUs / 1000, 0),
+      publishCpuMs: round(publish.cpuUs / 1000, 0),
+      publishCpuPercent: round((publish.cpuUs / 1000 / publish.wallMs) * 100, 1),
+      idleCpuMs: round(idle.cpuUs / 1000, 0),
+    },
+    loadAverage: { before: loadBefore, after: loadAverage() },
+  };
+}
+
+/** Only the acknowledgement phase (the relay again, with SQLITE_SYNCHRONOUS=NORMAL). */
+export async function runAckOnly(
+  target: Target,
+  load: LoadGenerator,
+  options: Pick<ScenarioOptions, "ackRate" | "ackSeconds">,
+): Promise<Percentiles & { failures: Record<string, number> }> {
+  await sleep(1000);
+  const acks = await load.acks(
+    {
+      type: "acks",
+      target: target.publish,
+      count: options.ackRate * options.ackSeconds,
+      rate: options.ackRate,
+      firstSeq: 0,
+    },
+    options.ackSeconds * 1000 + 120_000,
+  );
+  return { ...acks.result.ackMs, failures: acks.result.failures };
+}
