@@ -2,13 +2,18 @@
  * The fan-out hub: follows the store's committed events and writes each one, encoded once,
  * to every subscriber allowed to see it. Also runs the heartbeat and the catch-up of new
  * subscribers (snapshot, or replay after Last-Event-ID) without losing or doubling an event.
+ *
+ * Live fan-out runs in a later turn of the event loop (setImmediate), not inside the store's
+ * commit: the webhook is acknowledged before ten thousand sockets are written, and the events
+ * committed meanwhile (several webhooks read in one poll) go out together, one write per
+ * subscriber. Subscribers still catching up get events at once, in their held list.
  */
 import type { RelayEvent } from "../domain/events.ts";
 import type { Intervention } from "../domain/intervention.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import { encodeJsonFrame, encodeRetry, HEARTBEAT_COMMENT } from "../sse/frame.ts";
 import type { EventStore } from "../store/event-store.ts";
-import { EncodedEvent } from "./encoded-event.ts";
+import { EncodedEvent, type StreamFormat } from "./encoded-event.ts";
 import { recordMatches, visibility } from "./record-filter.ts";
 import type { CloseReason, Subscriber } from "./subscriber.ts";
 
@@ -30,9 +35,23 @@ export interface HubOptions {
 
 const HEARTBEAT_EVENT = encodeJsonFrame("heartbeat", {});
 
+/** An event waiting for the next fan-out, numbered in the order the hub received it. */
+interface QueuedEvent {
+  readonly encoded: EncodedEvent;
+  readonly seq: number;
+}
+
 export class Hub {
   readonly #options: HubOptions;
   readonly #subscribers = new Set<Subscriber>();
+  /** Subscribers past their catch-up: they get the fan-out. */
+  readonly #live = new Set<Subscriber>();
+  /** Subscribers still catching up: they hold events instead. */
+  readonly #catchingUp = new Set<Subscriber>();
+  /** Events received from the store so far; `Subscriber.liveFrom` compares against it. */
+  #received = 0;
+  #queue: QueuedEvent[] = [];
+  #flushing: NodeJS.Immediate | null = null;
   readonly #unsubscribeStore: () => void;
   #heartbeat: NodeJS.Timeout | null = null;
   /** The unfiltered snapshot frame, reused while no event arrived since it was built. */
@@ -61,6 +80,7 @@ export class Hub {
    */
   async open(subscriber: Subscriber, lastEventId: string | null): Promise<void> {
     this.#subscribers.add(subscriber);
+    this.#catchingUp.add(subscriber);
     this.#options.metrics.subscriberOpened();
     subscriber.socket.once("close", () => this.close(subscriber, "client"));
     subscriber.write(encodeRetry(this.#options.retryMs));
@@ -124,15 +144,28 @@ export class Hub {
     subscriber.lastId = snapshot.lastEventId;
   }
 
-  /** Flushes the events held during catch-up that it did not already cover. */
+  /**
+   * Flushes the events held during catch-up that it did not already cover. Every event the hub
+   * received so far was held, so the queued fan-out skips this subscriber for those
+   * (`liveFrom`) and gives it every later one.
+   */
   #goLive(subscriber: Subscriber): void {
+    if (subscriber.closed) return;
     const held = subscriber.pending ?? [];
     subscriber.pending = null;
+    this.#catchingUp.delete(subscriber);
+    subscriber.liveFrom = this.#received;
+    this.#live.add(subscriber);
     const compare = this.#options.store.compareIds.bind(this.#options.store);
+    const parts: Buffer[] = [];
     for (const event of held) {
       if (subscriber.lastId !== null && compare(event.id, subscriber.lastId) <= 0) continue;
-      this.#deliver(subscriber, this.#encoded(event));
+      const bytes = this.#bytesFor(subscriber, this.#encoded(event));
+      subscriber.lastId = event.id;
+      if (bytes) parts.push(bytes);
     }
+    if (parts.length > 0)
+      this.#send(subscriber, parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
   }
 
   #encoded(event: RelayEvent): EncodedEvent {
@@ -146,25 +179,72 @@ export class Hub {
     return encoded;
   }
 
+  /** Called by the store inside its commit: holds or queues, never writes to a socket. */
   publish(events: readonly RelayEvent[]): void {
-    if (events.length > 0) this.#snapshotCache = null;
-    const metrics = this.#options.metrics;
+    if (events.length === 0) return;
+    this.#snapshotCache = null;
     for (const event of events) {
-      const encoded = this.#encoded(event);
-      let delivered = 0;
-      for (const subscriber of this.#subscribers) {
-        if (subscriber.pending !== null) {
-          subscriber.pending.push(event);
-          if (subscriber.pending.length > this.#options.maxPendingEvents)
-            this.close(subscriber, "slow");
-          continue;
-        }
-        if (this.#deliver(subscriber, encoded)) delivered++;
+      for (const subscriber of this.#catchingUp) {
+        const pending = subscriber.pending as RelayEvent[];
+        pending.push(event);
+        if (pending.length > this.#options.maxPendingEvents) this.close(subscriber, "slow");
       }
-      metrics.eventDelivered(delivered, encoded.full("relay").length);
-      const started = this.#options.takeIngestStart?.(event.id);
-      if (started !== undefined) metrics.deliveryLatency((performance.now() - started) / 1000);
+      this.#queue.push({ encoded: this.#encoded(event), seq: ++this.#received });
     }
+    this.#flushing ??= setImmediate(() => this.#flush());
+  }
+
+  /**
+   * Writes every queued event to every live subscriber, one write per subscriber. Unfiltered
+   * subscribers, the common case, all receive the same bytes: the frames of the whole queue,
+   * concatenated once.
+   */
+  #flush(): void {
+    this.#flushing = null;
+    const queue = this.#queue;
+    this.#queue = [];
+    const first = queue[0];
+    const last = queue.at(-1);
+    if (!first || !last) return;
+    const lastId = last.encoded.event.id;
+    const together: Partial<Record<StreamFormat, Buffer>> = {};
+    const deliveredTo = new Array<number>(queue.length).fill(0);
+    let everyEventTo = 0;
+    for (const subscriber of this.#live) {
+      if (subscriber.unfiltered && subscriber.liveFrom < first.seq) {
+        let bytes = together[subscriber.format];
+        if (!bytes) {
+          bytes = joinFrames(queue, subscriber.format);
+          together[subscriber.format] = bytes;
+        }
+        subscriber.lastId = lastId;
+        if (this.#send(subscriber, bytes)) everyEventTo++;
+        continue;
+      }
+      const parts: Buffer[] = [];
+      const indexes: number[] = [];
+      queue.forEach((queued, index) => {
+        if (queued.seq <= subscriber.liveFrom) return;
+        const bytes = this.#bytesFor(subscriber, queued.encoded);
+        if (!bytes) return;
+        parts.push(bytes);
+        indexes.push(index);
+      });
+      subscriber.lastId = lastId;
+      if (parts.length === 0) continue;
+      const bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+      if (this.#send(subscriber, bytes))
+        for (const index of indexes) deliveredTo[index] = (deliveredTo[index] ?? 0) + 1;
+    }
+    const metrics = this.#options.metrics;
+    queue.forEach(({ encoded }, index) => {
+      metrics.eventDelivered(
+        everyEventTo + (deliveredTo[index] as number),
+        encoded.full("relay").length,
+      );
+      const started = this.#options.takeIngestStart?.(encoded.event.id);
+      if (started !== undefined) metrics.deliveryLatency((performance.now() - started) / 1000);
+    });
   }
 
   #bytesFor(subscriber: Subscriber, encoded: EncodedEvent): Buffer | null {
@@ -175,10 +255,9 @@ export class Hub {
     return null;
   }
 
-  #deliver(subscriber: Subscriber, encoded: EncodedEvent): boolean {
-    const bytes = this.#bytesFor(subscriber, encoded);
-    subscriber.lastId = encoded.event.id;
-    if (!bytes || !subscriber.write(bytes)) return false;
+  /** False when the subscriber is gone or was just cut off as too slow. */
+  #send(subscriber: Subscriber, bytes: Buffer): boolean {
+    if (!subscriber.write(bytes)) return false;
     // A reader that stopped reading would make the relay hold every event for it: past the
     // bound it is cut off and resumes later from its Last-Event-ID.
     if (subscriber.queuedBytes() > this.#options.maxQueuedBytes) {
@@ -189,8 +268,7 @@ export class Hub {
   }
 
   #beat(): void {
-    for (const subscriber of this.#subscribers) {
-      if (subscriber.catchingUp) continue;
+    for (const subscriber of this.#live) {
       subscriber.write(subscriber.heartbeatAsEvent ? HEARTBEAT_EVENT : HEARTBEAT_COMMENT);
     }
   }
@@ -200,6 +278,8 @@ export class Hub {
     subscriber.closed = true;
     subscriber.closeReason = reason;
     this.#subscribers.delete(subscriber);
+    this.#live.delete(subscriber);
+    this.#catchingUp.delete(subscriber);
     this.#options.metrics.subscriberClosed(reason);
     this.#options.onClose?.(subscriber, reason);
     if (reason === "client" || reason === "error" || reason === "slow") subscriber.socket.destroy();
@@ -216,8 +296,15 @@ export class Hub {
   }
 
   stop(): void {
+    if (this.#flushing) clearImmediate(this.#flushing);
+    this.#flushing = null;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#heartbeat = null;
     this.#unsubscribeStore();
   }
+}
+
+function joinFrames(queue: readonly QueuedEvent[], format: StreamFormat): Buffer {
+  if (queue.length === 1) return (queue[0] as QueuedEvent).encoded.full(format);
+  return Buffer.concat(queue.map((queued) => queued.encoded.full(format)));
 }

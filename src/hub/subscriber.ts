@@ -30,6 +30,8 @@ export class Subscriber {
   pending: RelayEvent[] | null = [];
   /** Id of the last event written, to skip held events the catch-up already covered. */
   lastId: string | null = null;
+  /** The hub's event count when this subscriber went live: earlier events were held for it. */
+  liveFrom = 0;
   closed = false;
   closeReason: CloseReason | null = null;
 
