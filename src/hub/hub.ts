@@ -53,6 +53,8 @@ export class Hub {
   #queue: QueuedEvent[] = [];
   #flushing: NodeJS.Immediate | null = null;
   readonly #unsubscribeStore: () => void;
+  /** One function for every subscriber (no closure each): its socket closed. */
+  readonly #clientGone = (subscriber: Subscriber) => this.close(subscriber, "client");
   #heartbeat: NodeJS.Timeout | null = null;
   /** The unfiltered snapshot frame, reused while no event arrived since it was built. */
   #snapshotCache: { lastEventId: string | null; bytes: Buffer } | null = null;
@@ -82,7 +84,7 @@ export class Hub {
     this.#subscribers.add(subscriber);
     this.#catchingUp.add(subscriber);
     this.#options.metrics.subscriberOpened();
-    subscriber.socket.once("close", () => this.close(subscriber, "client"));
+    subscriber.onGone = this.#clientGone;
     subscriber.write(encodeRetry(this.#options.retryMs));
     try {
       let caughtUp = false;

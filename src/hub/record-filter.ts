@@ -46,6 +46,8 @@ export function buildFilter(
         .filter((value) => value !== ""),
     );
   }
+  // Most streams ask for nothing: they share one frozen filter instead of two objects each.
+  if (scope === null && Object.keys(fields).length === 0) return NO_FILTER;
   return { fields, scope: scope === null ? null : new Set(scope.map(matchKey)) };
 }
 

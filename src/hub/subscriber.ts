@@ -10,6 +10,14 @@ import { isUnfiltered, type RecordFilter } from "./record-filter.ts";
 
 export type CloseReason = "client" | "slow" | "expired" | "shutdown" | "error" | "replaced";
 
+const OWNER = Symbol("grist-realtime.subscriber");
+type OwnedSocket = Socket & { [OWNER]?: Subscriber };
+
+/** The one "close" listener of every stream socket: a closure per subscriber would cost memory. */
+function socketClosed(this: OwnedSocket): void {
+  this[OWNER]?.gone();
+}
+
 export interface SubscriberOptions {
   socket: Socket;
   format: StreamFormat;
@@ -17,6 +25,8 @@ export interface SubscriberOptions {
   clientAddress: string;
   /** Heartbeats as `event: heartbeat` (visible to EventSource) instead of comments. */
   heartbeatAsEvent: boolean;
+  /** Called once when the socket closes: gives back the stream's slot in the limits. */
+  release?: () => void;
 }
 
 export class Subscriber {
@@ -34,6 +44,11 @@ export class Subscriber {
   liveFrom = 0;
   closed = false;
   closeReason: CloseReason | null = null;
+  /** Set by the hub: told when the socket closes, whoever closed it. */
+  onGone: ((subscriber: Subscriber) => void) | null = null;
+  /** Ends the stream when its token expires; cleared when the socket closes. */
+  expiry: NodeJS.Timeout | null = null;
+  #release: (() => void) | null;
 
   constructor(options: SubscriberOptions) {
     this.socket = options.socket;
@@ -42,6 +57,19 @@ export class Subscriber {
     this.unfiltered = isUnfiltered(options.filter);
     this.clientAddress = options.clientAddress;
     this.heartbeatAsEvent = options.heartbeatAsEvent;
+    this.#release = options.release ?? null;
+    (this.socket as OwnedSocket)[OWNER] = this;
+    this.socket.on("close", socketClosed);
+  }
+
+  /** The socket closed. Runs once. */
+  gone(): void {
+    const release = this.#release;
+    this.#release = null;
+    release?.();
+    if (this.expiry) clearTimeout(this.expiry);
+    this.expiry = null;
+    this.onGone?.(this);
   }
 
   get catchingUp(): boolean {

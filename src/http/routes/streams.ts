@@ -2,7 +2,7 @@
  * `GET /events` and `GET /webhook/sse-stream`: the SSE streams, written on the raw socket so
  * each event is encoded once and the same bytes go to every subscriber.
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Principal } from "../../auth/principal.ts";
 import { RelayError } from "../../errors.ts";
@@ -12,6 +12,7 @@ import { buildFilter, FILTER_FIELDS } from "../../hub/record-filter.ts";
 import { Subscriber } from "../../hub/subscriber.ts";
 import type { Metrics } from "../../metrics/metrics.ts";
 import { encodeJsonFrame, encodeResponseHead } from "../../sse/frame.ts";
+import { takeOverSocket } from "../../sse/take-over-socket.ts";
 import type { Authorize } from "../authorize.ts";
 import type { CorsPolicy } from "../cors.ts";
 import type { RelayState } from "../relay-state.ts";
@@ -52,7 +53,11 @@ function lastEventIdOf(request: FastifyRequest, fromQuery: string | undefined): 
 export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutesOptions): void {
   const { hub, authorize, limits, state, metrics } = options;
 
-  async function openStream(request: FastifyRequest, format: StreamFormat): Promise<void> {
+  async function openStream(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    format: StreamFormat,
+  ): Promise<void> {
     if (state.shuttingDown) {
       metrics.subscriberRefused("shutdown");
       throw new RelayError(
@@ -84,6 +89,11 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
       throw error;
     }
     const socket = request.raw.socket;
+    if (socket.destroyed) {
+      // The client left while it was being authorized: no "close" is coming to free the slot.
+      release();
+      return;
+    }
     const lastEventId = lastEventIdOf(request, query.data.lastEventId);
     const subscriber = new Subscriber({
       socket,
@@ -91,15 +101,18 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
       filter: buildFilter(query.data, principal.departements),
       clientAddress: request.ip,
       heartbeatAsEvent: query.data.heartbeat === "event",
+      release,
     });
 
     // From here on the relay writes the response itself, on the socket.
-    request.raw.once("close", release);
-    socket.once("close", release);
     socket.setNoDelay(true);
     socket.setTimeout(0);
     socket.setKeepAlive(true, 60_000);
     socket.write(encodeResponseHead(options.cors.headersFor(request.headers.origin)));
+    // Node's HTTP server keeps a parser, the request and the response per connection for as
+    // long as it lives: about 7 KiB that a stream never uses again. Released in the next turn,
+    // once the parser has returned from the callback that brought us here.
+    setImmediate(takeOverSocket, request.raw, reply.raw);
 
     if (principal.expiresAt !== null) {
       // An expired token ends the stream; the client comes back with a fresh one.
@@ -112,7 +125,7 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
         Math.min(delay, 2_147_483_647),
       );
       timer.unref();
-      socket.once("close", () => clearTimeout(timer));
+      subscriber.expiry = timer;
     }
     try {
       await hub.open(subscriber, lastEventId);
@@ -133,12 +146,12 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
 
   async function openStreamChecked(
     request: FastifyRequest,
-    reply: import("fastify").FastifyReply,
+    reply: FastifyReply,
     format: StreamFormat,
   ) {
     reply.hijack();
     try {
-      await openStream(request, format);
+      await openStream(request, reply, format);
     } catch (error) {
       const relayError =
         error instanceof RelayError
