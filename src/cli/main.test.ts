@@ -4,59 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { decodeJwt } from "jose";
-import { runCli, startRelayProcess } from "../testing/relay-process.ts";
-import { openSse } from "../testing/sse-client.ts";
-import { gristRow } from "../testing/test-relay.ts";
+import { runCli } from "../testing/relay-process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "grist-realtime-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("grist-realtime serve (a real process)", () => {
-  it("loses nothing acknowledged with 200 when killed with SIGKILL, and resumes after restart", async () => {
-    const dataDir = join(dir, "kill");
-    const first = await startRelayProcess({ DATA_DIR: dataDir });
-    const acknowledged: number[] = [];
-    const burst = (async () => {
-      for (let id = 1; id <= 400; id++) {
-        try {
-          const response = await fetch(`${first.url}/webhooks/grist`, {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify([gristRow(id)]),
-          });
-          if (response.status === 200) acknowledged.push(id);
-        } catch {
-          return; // the process is gone
-        }
-      }
-    })();
-    while (acknowledged.length < 50) await new Promise((resolve) => setTimeout(resolve, 5));
-    await first.kill("SIGKILL");
-    await burst;
-    assert.ok(acknowledged.length >= 50);
-
-    const second = await startRelayProcess({ DATA_DIR: dataDir });
-    const { records, lastEventId } = (await (
-      await fetch(`${second.url}/api/interventions`)
-    ).json()) as {
-      records: { id: number }[];
-      lastEventId: string;
-    };
-    const stored = new Set(records.map((record) => record.id));
-    for (const id of acknowledged)
-      assert.ok(stored.has(id), `row ${id} was acknowledged, so it is stored`);
-    // A client that had seen the first ten events resumes with exactly the rest.
-    const stream = await openSse(`${second.url}/events`, { "Last-Event-ID": "10" });
-    await stream.waitFor((m) => m.id === lastEventId);
-    const ids = stream.messages.filter((m) => m.event === "record.added").map((m) => Number(m.id));
-    assert.deepEqual(
-      ids,
-      Array.from({ length: Number(lastEventId) - 10 }, (_, i) => i + 11),
-    );
-    stream.close();
-    assert.equal(await second.kill("SIGTERM"), 0, "SIGTERM stops cleanly");
-    assert.match(second.output(), /relay stopped/);
-  });
+  // SIGKILL during a webhook burst: test/resilience/kill-9.test.ts.
 
   it("refuses to start on a public address without authentication, naming the setting", async () => {
     const result = await runCli(["serve", "--host", "0.0.0.0", "--port", "0"], {
