@@ -83,6 +83,7 @@ const ROWS: [label: string, field: keyof TargetResult, compared: boolean][] = [
   ["Hors ordre", "outOfOrder", false],
   ["Flux coupés par le serveur", "dropped", false],
   ["Octets par livraison", "bytesPerDelivery", false],
+  ["Lectures socket par livraison (abonnés)", "readsPerDelivery", false],
   ["RSS par abonné (KiB)", "rssPerSubscriberKiB", true],
   ["CPU serveur par livraison (µs)", "cpuUsPerDelivery", true],
   ["CPU serveur par connexion (µs)", "cpuUsPerConnection", true],

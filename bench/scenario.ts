@@ -44,6 +44,7 @@ export interface TargetResult {
   dropped: number;
   publishFailures: Record<string, number>;
   bytesPerDelivery: number;
+  readsPerDelivery: number;
   /** Acknowledgement of the publishing requests while fanning out to every subscriber. */
   fanoutAckP50Ms: number;
   fanoutAckP99Ms: number;
@@ -177,6 +178,7 @@ export async function runScenario(
     dropped: p.dropped,
     publishFailures: p.publishFailures,
     bytesPerDelivery: round(p.bytesPerDelivery, 0),
+    readsPerDelivery: round(p.readsPerDelivery),
     fanoutAckP50Ms: round(p.ackMs.p50),
     fanoutAckP99Ms: round(p.ackMs.p99),
     rssIdleKiB: rssIdle,

@@ -48,6 +48,7 @@ async function publish(command: Extract<Command, { type: "publish" }>): Promise<
     lateSends: sent.late,
     publishDurationMs: sent.durationMs,
     bytesPerDelivery: log.delivered === 0 ? 0 : subscribers.bytes / log.delivered,
+    readsPerDelivery: log.delivered === 0 ? 0 : subscribers.reads / log.delivered,
   };
 }
 

@@ -48,6 +48,8 @@ export interface PublishReport {
   publishDurationMs: number;
   /** Bytes received by all subscribers during the run ÷ deliveries. */
   bytesPerDelivery: number;
+  /** Socket reads by the subscribers during the run ÷ deliveries. */
+  readsPerDelivery: number;
 }
 
 export interface IdleReport {

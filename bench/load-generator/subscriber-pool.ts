@@ -40,6 +40,8 @@ export class SubscriberPool implements FrameVisitor {
   #readAtUs = 0;
   /** Bytes received on every stream since the last reset. */
   bytes = 0;
+  /** Socket reads (one per `onread` call): how finely the server's bytes arrive. */
+  reads = 0;
   comments = 0;
   otherFrames = 0;
   /** Streams that were live and then closed by the server. */
@@ -61,6 +63,7 @@ export class SubscriberPool implements FrameVisitor {
 
   resetCounters(): void {
     this.bytes = 0;
+    this.reads = 0;
     this.comments = 0;
     this.otherFrames = 0;
   }
@@ -106,6 +109,7 @@ export class SubscriberPool implements FrameVisitor {
         buffer: READ_BUFFER,
         callback: (length: number, buffer: Uint8Array) => {
           this.bytes += length;
+          this.reads++;
           this.#readAtUs = nowUs();
           const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, length);
           if (!reader.feed(chunk, index, this)) socket.destroy();
