@@ -11,6 +11,7 @@ export interface BenchOptions {
   idleSeconds: number;
   ackRate: number;
   ackSeconds: number;
+  ackWarmupSeconds: number;
   connectConcurrency: number;
   connectionsPerAddress: number;
   drainTimeoutMs: number;
@@ -29,6 +30,8 @@ export const USAGE = `Usage : npm run bench -- --subscribers N --events M --rate
                               tableau Markdown est écrit à côté (.md)
   --idle-seconds S            fenêtre sans événement pour les octets de maintien (défaut : 65)
   --ack-rate R --ack-seconds S  phase d'acquittement des webhooks (défaut : 200/s pendant 10 s)
+  --ack-warmup-seconds S      publications d'échauffement avant cette phase, mesurées à part
+                              (défaut : 5 ; 0 pour aucune)
   --connect-concurrency C     connexions en cours d'établissement à la fois (défaut : 200)
   --connections-per-address K abonnés par adresse source 127.0.0.x (défaut : 5000)
   --drain-timeout-ms T        attente des dernières livraisons sans progrès (défaut : 10000)
@@ -46,6 +49,13 @@ function positive(name: string, value: string | undefined, fallback: number): nu
   return number;
 }
 
+function nonNegative(name: string, value: string | undefined, fallback: number): number {
+  const number = Number(value ?? fallback);
+  if (!Number.isFinite(number) || number < 0)
+    throw new Error(`--${name} : nombre positif ou nul attendu`);
+  return number;
+}
+
 export function parseBenchOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
@@ -59,6 +69,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       "idle-seconds": { type: "string" },
       "ack-rate": { type: "string" },
       "ack-seconds": { type: "string" },
+      "ack-warmup-seconds": { type: "string" },
       "connect-concurrency": { type: "string" },
       "connections-per-address": { type: "string" },
       "drain-timeout-ms": { type: "string" },
@@ -88,6 +99,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     idleSeconds: positive("idle-seconds", values["idle-seconds"], 65),
     ackRate: Math.floor(positive("ack-rate", values["ack-rate"], 200)),
     ackSeconds: positive("ack-seconds", values["ack-seconds"], 10),
+    ackWarmupSeconds: nonNegative("ack-warmup-seconds", values["ack-warmup-seconds"], 5),
     connectConcurrency: Math.floor(
       positive("connect-concurrency", values["connect-concurrency"], 200),
     ),

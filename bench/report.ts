@@ -92,6 +92,7 @@ const ROWS: [label: string, field: keyof TargetResult, compared: boolean][] = [
   ["Acquittement pendant la diffusion p99 (ms)", "fanoutAckP99Ms", false],
   ["Acquittement sans abonné p50 (ms)", "ackP50Ms", true],
   ["Acquittement sans abonné p99 (ms)", "ackP99Ms", true],
+  ["Acquittement sans abonné p99, échauffement (ms)", "ackWarmupP99Ms", false],
   ["Octets au repos par client et par minute", "idleBytesPerClientPerMin", true],
 ];
 

@@ -100,6 +100,7 @@ async function main(): Promise<void> {
           p50: round(normal.p50),
           p99: round(normal.p99),
           max: round(normal.max),
+          warmupP99: round(normal.warmupP99),
           failures: normal.failures,
         };
       } finally {

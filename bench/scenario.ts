@@ -4,10 +4,10 @@
  * bytes), then, subscribers gone, webhook acknowledgements at a fixed rate.
  */
 
-import type { Percentiles } from "./load-generator/protocol.ts";
+import type { AckReport, Percentiles } from "./load-generator/protocol.ts";
 import type { LoadGenerator } from "./load-generator-client.ts";
 import { cpuUs, loadAverage, rssKiB, sum } from "./proc-stats.ts";
-import { round } from "./stats.ts";
+import { round, summarize } from "./stats.ts";
 import type { Target } from "./targets/target.ts";
 
 export interface ScenarioOptions {
@@ -17,6 +17,8 @@ export interface ScenarioOptions {
   idleSeconds: number;
   ackRate: number;
   ackSeconds: number;
+  /** Publications at the same rate before the measured ones, reported apart (cold start). */
+  ackWarmupSeconds: number;
   connectConcurrency: number;
   connectionsPerAddress: number;
   drainTimeoutMs: number;
@@ -59,6 +61,8 @@ export interface TargetResult {
   idleBytesPerClientPerMin: number;
   ackRate: number;
   ackCount: number;
+  /** p99 of the warm-up publications (JIT, caches and files still cold). */
+  ackWarmupP99Ms: number;
   ackP50Ms: number;
   ackP99Ms: number;
   ackMaxMs: number;
@@ -142,20 +146,10 @@ export async function runScenario(
   const live = Math.max(1, idle.result.live);
 
   await load.disconnect();
-  await sleep(1000);
   const ackCount = options.ackRate * options.ackSeconds;
   log(`${target.name}: ${ackCount} publications at ${options.ackRate}/s without subscribers`);
-  const acks = await load.acks(
-    {
-      type: "acks",
-      target: target.publish,
-      count: ackCount,
-      rate: options.ackRate,
-      firstSeq: options.events + 1000,
-    },
-    options.ackSeconds * 1000 + 120_000,
-  );
-  const ack: Percentiles = acks.result.ackMs;
+  const { warmup, acks } = await measureAcks(target, load, options, options.events + 1000);
+  const ack: Percentiles = acks.ackMs;
 
   return {
     target: target.name,
@@ -194,7 +188,8 @@ export async function runScenario(
     ackP50Ms: round(ack.p50),
     ackP99Ms: round(ack.p99),
     ackMaxMs: round(ack.max),
-    ackFailures: acks.result.failures,
+    ackFailures: acks.failures,
+    ackWarmupP99Ms: round(warmup.p99),
     loadGenerator: {
       connectCpuMs: round(connect.cpuUs / 1000, 0),
       publishCpuMs: round(publish.cpuUs / 1000, 0),
@@ -205,22 +200,44 @@ export async function runScenario(
   };
 }
 
+/**
+ * Webhook acknowledgements at a fixed rate with no subscriber: a warm-up first (reported
+ * apart), then the measured run.
+ */
+async function measureAcks(
+  target: Target,
+  load: LoadGenerator,
+  options: Pick<ScenarioOptions, "ackRate" | "ackSeconds" | "ackWarmupSeconds">,
+  firstSeq: number,
+): Promise<{ warmup: Percentiles; acks: AckReport }> {
+  await sleep(1000);
+  const run = async (seconds: number, from: number) =>
+    (
+      await load.acks(
+        {
+          type: "acks",
+          target: target.publish,
+          count: Math.round(options.ackRate * seconds),
+          rate: options.ackRate,
+          firstSeq: from,
+        },
+        seconds * 1000 + 120_000,
+      )
+    ).result;
+  const warmup =
+    options.ackWarmupSeconds > 0
+      ? (await run(options.ackWarmupSeconds, firstSeq)).ackMs
+      : summarize(new Float64Array(0));
+  const acks = await run(options.ackSeconds, firstSeq + 100_000);
+  return { warmup, acks };
+}
+
 /** Only the acknowledgement phase (the relay again, with SQLITE_SYNCHRONOUS=NORMAL). */
 export async function runAckOnly(
   target: Target,
   load: LoadGenerator,
-  options: Pick<ScenarioOptions, "ackRate" | "ackSeconds">,
-): Promise<Percentiles & { failures: Record<string, number> }> {
-  await sleep(1000);
-  const acks = await load.acks(
-    {
-      type: "acks",
-      target: target.publish,
-      count: options.ackRate * options.ackSeconds,
-      rate: options.ackRate,
-      firstSeq: 0,
-    },
-    options.ackSeconds * 1000 + 120_000,
-  );
-  return { ...acks.result.ackMs, failures: acks.result.failures };
+  options: Pick<ScenarioOptions, "ackRate" | "ackSeconds" | "ackWarmupSeconds">,
+): Promise<Percentiles & { failures: Record<string, number>; warmupP99: number }> {
+  const { warmup, acks } = await measureAcks(target, load, options, 0);
+  return { ...acks.ackMs, failures: acks.failures, warmupP99: warmup.p99 };
 }
