@@ -6,7 +6,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
-import { createTokenVerifier } from "./auth/jwt.ts";
+import { createAlertService } from "./alerts/alert-service.ts";
+import { type AlertsConfig, AlertsConfigError, alertsConfigFromSettings } from "./alerts/rules.ts";
+import { createTokenVerifier, mintToken } from "./auth/jwt.ts";
 import { type Config, ConfigError } from "./config/config.ts";
 import {
   buildColumnMapping,
@@ -14,11 +16,15 @@ import {
   ColumnMappingFileSchema,
 } from "./domain/column-mapping.ts";
 import { IngestClock, Ingestor } from "./grist/ingest.ts";
+import { Reconciler } from "./grist/reconciler.ts";
+import { GristClient } from "./grist/rest-client.ts";
 import { createAuthorize } from "./http/authorize.ts";
 import { createCorsPolicy, installCors } from "./http/cors.ts";
 import { installErrorHandling } from "./http/error-handler.ts";
 import { RelayState } from "./http/relay-state.ts";
+import { registerAlertRoutes } from "./http/routes/alerts.ts";
 import { registerApiRoutes } from "./http/routes/api.ts";
+import { gristAuthRoutes } from "./http/routes/grist-auth.ts";
 import { registerHealthRoutes } from "./http/routes/health.ts";
 import { registerStreamRoutes } from "./http/routes/streams.ts";
 import { registerWebApp } from "./http/routes/web-app.ts";
@@ -30,6 +36,8 @@ import { PrometheusMetrics } from "./metrics/prometheus-metrics.ts";
 import type { EventStore } from "./store/event-store.ts";
 import { MemoryStore } from "./store/memory-store.ts";
 import type { Outbox } from "./store/outbox.ts";
+import { RedisLease } from "./store/redis-lease.ts";
+import { RedisStore } from "./store/redis-store.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 import { VERSION } from "./version.ts";
 
@@ -68,7 +76,7 @@ export function loadColumnMapping(file: string | null): ColumnMapping {
   return buildColumnMapping(parsed.data);
 }
 
-function openStore(config: Config): EventStore & Outbox {
+async function openStore(config: Config, logger: Logger): Promise<EventStore & Outbox> {
   switch (config.STORE) {
     case "memory":
       return new MemoryStore();
@@ -78,13 +86,45 @@ function openStore(config: Config): EventStore & Outbox {
         synchronous: config.SQLITE_SYNCHRONOUS,
       });
     case "redis":
-      throw new ConfigError(["STORE=redis : pas encore disponible dans cette version"]);
+      return RedisStore.open({
+        url: config.REDIS_URL,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        logger: logger.child({ module: "redis-store" }),
+      });
+  }
+}
+
+/**
+ * Work done once per deployment (reconciliation, alert sending): with several instances on
+ * Redis, one lease per job; a single SQLite or memory relay needs none.
+ */
+function leaseFor(config: Config, name: string, logger: Logger): RedisLease | null {
+  if (config.STORE !== "redis") return null;
+  return new RedisLease({
+    url: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    name,
+    logger: logger.child({ module: `lease-${name}` }),
+  });
+}
+
+function loadAlerts(config: Config): AlertsConfig | null {
+  try {
+    return alertsConfigFromSettings(config);
+  } catch (error) {
+    if (error instanceof AlertsConfigError) {
+      throw new ConfigError(
+        error.issues.map((issue) => `alertes ${issue.path} : ${issue.message}`),
+      );
+    }
+    throw error;
   }
 }
 
 export async function createRelay(config: Config, logger: Logger): Promise<Relay> {
   const mapping = loadColumnMapping(config.columnMappingFile);
-  const store = openStore(config);
+  const alertsConfig = loadAlerts(config);
+  const store = await openStore(config, logger);
   const prometheus = new PrometheusMetrics({ version: VERSION });
   const metrics = prometheus;
   const state = new RelayState();
@@ -106,7 +146,45 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
         logger.warn({ client: subscriber.clientAddress }, "slow subscriber disconnected");
     },
   });
-  const ingestor = new Ingestor({ store, mapping, metrics, clock });
+  const alertLease = alertsConfig ? leaseFor(config, "alerts", logger) : null;
+  const alerts = alertsConfig
+    ? createAlertService({
+        config: alertsConfig,
+        outbox: store,
+        ...(config.RELAY_PUBLIC_URL ? { dashboardUrl: config.RELAY_PUBLIC_URL } : {}),
+        metrics: prometheus,
+        logger: logger.child({ module: "alerts" }),
+        ...(alertLease ? { lease: alertLease } : {}),
+      })
+    : null;
+  if (alerts) store.onAppended(alerts.onCommitted);
+  const ingestor = new Ingestor({
+    store,
+    mapping,
+    metrics,
+    clock,
+    ...(alerts ? { outbox: alerts.planner } : {}),
+  });
+  const reconcileLease = config.GRIST_URL ? leaseFor(config, "reconciliation", logger) : null;
+  const reconciler =
+    config.GRIST_URL && config.GRIST_DOC_ID && config.GRIST_API_KEY
+      ? new Reconciler({
+          client: new GristClient({
+            url: config.GRIST_URL,
+            docId: config.GRIST_DOC_ID,
+            auth: { kind: "apiKey", apiKey: config.GRIST_API_KEY },
+          }),
+          table: config.GRIST_TABLE,
+          mapping,
+          sink: ingestor,
+          intervalMs: config.RECONCILE_INTERVAL_MS,
+          logger: logger.child({ module: "reconciler" }),
+          onResult: (result) => {
+            state.lastReconciliation = result;
+          },
+          ...(reconcileLease ? { lease: reconcileLease } : {}),
+        })
+      : null;
   state.lastEventId = (await store.snapshot()).lastEventId;
 
   // Typed as the default instance: the routes take FastifyInstance, not the pino-typed variant.
@@ -145,6 +223,23 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
   registerStreamRoutes(app, { hub, authorize, limits, state, metrics, cors });
   registerApiRoutes(app, { store, outbox: store, hub, authorize, state, version: VERSION });
   registerHealthRoutes(app, { store, state, prometheus, authorize });
+  registerAlertRoutes(app, { outbox: store, authorize });
+  if (config.GRIST_URL && config.GRIST_DOC_ID && config.AUTH_JWT_SECRET) {
+    // The widget trades its Grist access token for a short relay token (HS256, signed here).
+    const secret = config.AUTH_JWT_SECRET;
+    await app.register(gristAuthRoutes, {
+      grist: { url: config.GRIST_URL, docId: config.GRIST_DOC_ID, table: config.GRIST_TABLE },
+      mint: (claims) =>
+        mintToken({
+          secret,
+          role: claims.role,
+          subject: claims.subject,
+          ttlSeconds: claims.ttlSeconds,
+          issuer: config.AUTH_JWT_ISSUER,
+          audience: config.AUTH_JWT_AUDIENCE,
+        }),
+    });
+  }
   registerWebApp(app, {
     distDir: WEB_DIST,
     tileUrl: config.MAP_TILE_URL,
@@ -182,6 +277,11 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
     async listen() {
       const url = await app.listen({ host: config.HOST, port: config.PORT });
       logger.info({ url, store: store.kind, auth: config.authEnabled }, "relay listening");
+      await Promise.all([reconcileLease?.start(), alertLease?.start()]);
+      alerts?.start();
+      // The first sync runs in the background: the relay serves its stored state meanwhile,
+      // and a Grist failure ends up in /api/status rather than stopping the relay.
+      void reconciler?.start();
       return url;
     },
     stop() {
@@ -199,7 +299,10 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
         deadline.unref();
         await app.close();
         clearTimeout(deadline);
-        // 4. Then the store.
+        // 4. Background work stops (pending alerts stay in the outbox), leases are released.
+        await Promise.all([reconciler?.stop(), alerts?.stop()]);
+        await Promise.all([reconcileLease?.stop(), alertLease?.stop()]);
+        // 5. Then the store.
         hub.stop();
         await store.close();
         logger.info("relay stopped");

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-import type { CommandIo } from "./io.ts";
 /** `grist-realtime <command>`: serve (default), token, and the commands other modules add. */
+import { runAlertCommand } from "./alert-command.ts";
+import { runDemoCommand } from "./demo-command.ts";
+import type { CommandIo } from "./io.ts";
 import { runServeCommand } from "./serve-command.ts";
+import { runSetupCommand } from "./setup-command.ts";
+import { runSimulateCommand } from "./simulate-command.ts";
 import { runTokenCommand } from "./token-command.ts";
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
@@ -9,6 +13,22 @@ type Command = (argv: string[], io: CommandIo) => Promise<number>;
 const serve = { run: runServeCommand, summary: "démarre le relais (commande par défaut)" };
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   serve,
+  setup: {
+    run: runSetupCommand,
+    summary: "prépare le document Grist (table, colonnes, webhooks) sans rien supprimer",
+  },
+  simulate: {
+    run: runSimulateCommand,
+    summary: "simule l'activité des agents de terrain (vers le relais ou vers Grist)",
+  },
+  demo: {
+    run: runDemoCommand,
+    summary: "relais en mémoire alimenté par la simulation (démonstration)",
+  },
+  alert: {
+    run: runAlertCommand,
+    summary: "envoie une alerte d'essai (alert test --destination <nom>)",
+  },
   token: {
     run: runTokenCommand,
     summary: "crée un jeton d'abonné (JWT) pour un rôle et des départements",

@@ -199,7 +199,7 @@ export const OPTIONS = [
     "TCHAP_ROOM_ID",
     z
       .string()
-      .regex(/^!.+:.+$/, "identifiant de salon Matrix (!abc:serveur)")
+      .regex(/^![^\s/]{1,255}$/, "identifiant de salon Matrix (!abc:serveur)")
       .optional(),
     "Salon Tchap des alertes",
   ),

@@ -18,6 +18,11 @@ export interface IngestOptions {
   hint?: "add" | "update";
   /** Merge the columns into the known record instead of replacing it (the guide's partial posts). */
   merge?: boolean;
+  /**
+   * Epoch ms when a reconciliation began reading Grist: rows a webhook changed after that are
+   * newer than what was read and keep the webhook's state.
+   */
+  readStartedAt?: number;
 }
 
 export interface IngestResult {
@@ -65,8 +70,16 @@ export interface IngestorOptions {
   outbox?: CommitOptions["outbox"];
 }
 
+/** How long a webhook change shields a row from an older reconciliation read. */
+const WEBHOOK_SHIELD_MS = 10 * 60_000;
+
 export class Ingestor {
   readonly #options: IngestorOptions;
+  /**
+   * When a webhook last changed each row (this instance only). A reconciliation reads Grist,
+   * then ingests: a webhook landing in between must not be undone by the older read.
+   */
+  readonly #webhookChangedAt = new Map<string, number>();
 
   constructor(options: IngestorOptions) {
     this.#options = options;
@@ -80,10 +93,18 @@ export class Ingestor {
     );
   }
 
-  async ingestRows(rows: readonly IncomingRow[], options: IngestOptions): Promise<IngestResult> {
+  async ingestRows(
+    incoming: readonly IncomingRow[],
+    options: IngestOptions,
+  ): Promise<IngestResult> {
+    let rows = incoming;
     const startedAt = performance.now();
     const { mapping } = this.#options;
     const stats: DecisionStats = { unchanged: 0, stale: 0 };
+    const readStartedAt = options.readStartedAt;
+    if (readStartedAt !== undefined) {
+      rows = rows.filter((row) => !this.#changedByWebhookSince(recordKey(row.id), readStartedAt));
+    }
     const keys = [...new Set(rows.map((row) => recordKey(row.id)))];
     this.#options.clock?.begin(startedAt);
     const committing = this.#options.store.commit(
@@ -113,16 +134,24 @@ export class Ingestor {
     // Stores that notify later (Redis follower) find the start time by event id.
     this.#options.clock?.mark(events, startedAt);
     if (events.length > 0) this.#options.metrics.eventsIngested(events.length, options.source);
-    return { received: rows.length, events, ...stats };
+    if (options.source === "webhook") this.#noteWebhookChanges(events);
+    return { received: incoming.length, events, ...stats };
   }
 
   /** `record.removed` for every known record absent from Grist (which has no delete webhook). */
   async removeMissing(
     presentKeys: ReadonlySet<string>,
     source: EventSource,
+    readStartedAt?: number,
   ): Promise<RelayEvent[]> {
     const { records } = await this.#options.store.snapshot();
-    const gone = records.filter((record) => !presentKeys.has(recordKey(record.id)));
+    const gone = records.filter((record) => {
+      const key = recordKey(record.id);
+      // A row a webhook added after the read began was not in the read: it is not deleted.
+      if (readStartedAt !== undefined && this.#changedByWebhookSince(key, readStartedAt))
+        return false;
+      return !presentKeys.has(key);
+    });
     if (gone.length === 0) return [];
     const events = await this.#options.store.commit(
       gone.map((record) => recordKey(record.id)),
@@ -136,6 +165,24 @@ export class Ingestor {
     );
     if (events.length > 0) this.#options.metrics.eventsIngested(events.length, source);
     return events;
+  }
+
+  #noteWebhookChanges(events: readonly RelayEvent[]): void {
+    const now = Date.now();
+    for (const event of events) {
+      const key = recordKey(event.record.id);
+      this.#webhookChangedAt.delete(key);
+      this.#webhookChangedAt.set(key, now);
+    }
+    // Oldest first (re-inserted on change): drop what no read can still be older than.
+    for (const [key, at] of this.#webhookChangedAt) {
+      if (now - at < WEBHOOK_SHIELD_MS && this.#webhookChangedAt.size <= 100_000) break;
+      this.#webhookChangedAt.delete(key);
+    }
+  }
+
+  #changedByWebhookSince(key: string, since: number): boolean {
+    return (this.#webhookChangedAt.get(key) ?? Number.NEGATIVE_INFINITY) >= since;
   }
 
   #commitOptions(): CommitOptions | undefined {

@@ -1,9 +1,10 @@
 /** Prometheus implementation of `Metrics`, on its own registry (no global state). */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { AlertMetrics } from "../alerts/metrics.ts";
 import type { CloseReason } from "../hub/subscriber.ts";
 import type { Metrics } from "./metrics.ts";
 
-export class PrometheusMetrics implements Metrics {
+export class PrometheusMetrics implements Metrics, AlertMetrics {
   readonly registry = new Registry();
   readonly #subscribers: Gauge;
   readonly #connections: Counter;
@@ -16,6 +17,7 @@ export class PrometheusMetrics implements Metrics {
   readonly #latency: Histogram;
   readonly #webhooks: Counter;
   readonly #webhookDuration: Histogram;
+  readonly #alerts: Counter;
 
   constructor(options: { version: string; collectDefaults?: boolean }) {
     const registers = [this.registry];
@@ -88,6 +90,25 @@ export class PrometheusMetrics implements Metrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       registers,
     });
+    this.#alerts = new Counter({
+      name: "relay_alerts_total",
+      help: "Alertes par destination et issue (sent, failed, retried, rate_limited)",
+      labelNames: ["destination", "outcome"],
+      registers,
+    });
+  }
+
+  alertSent(destination: string): void {
+    this.#alerts.inc({ destination, outcome: "sent" });
+  }
+  alertFailed(destination: string): void {
+    this.#alerts.inc({ destination, outcome: "failed" });
+  }
+  alertRetried(destination: string): void {
+    this.#alerts.inc({ destination, outcome: "retried" });
+  }
+  rateLimited(destination: string): void {
+    this.#alerts.inc({ destination, outcome: "rate_limited" });
   }
 
   subscriberOpened(): void {

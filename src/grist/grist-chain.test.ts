@@ -1,0 +1,153 @@
+/**
+ * The whole Grist side through a real relay: `setup` against the Grist double, the relay's
+ * initial sync, webhooks sent by the double, a webhook lost by Grist repaired by
+ * reconciliation, and a deletion (which Grist never announces) seen by reconciliation.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { runSetupCommand } from "../cli/setup-command.ts";
+import { openSse, type SseConnection } from "../testing/sse-client.ts";
+import { startTestRelay, type TestRelay } from "../testing/test-relay.ts";
+import { type GristDouble, startGristDouble } from "./grist-double.ts";
+
+const DOC = "docChain00000000000001";
+const KEY = "owner-api-key";
+const SECRET = "chain-webhook-secret-0123";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function records(relay: TestRelay) {
+  const body = (await (await fetch(`${relay.url}/api/interventions`)).json()) as {
+    records: { id: number; reference: string; statut: string }[];
+  };
+  return body.records;
+}
+
+describe("Grist → relay, end to end against the Grist double", () => {
+  const dir = mkdtempSync(join(tmpdir(), "grist-realtime-chain-"));
+  let grist: GristDouble;
+  let relay: TestRelay;
+  let stream: SseConnection;
+  const out: string[] = [];
+
+  before(async () => {
+    const port = await freePort();
+    grist = await startGristDouble({
+      apiKeys: [KEY],
+      docs: [{ id: DOC, access: { [KEY]: "owners" } }],
+      allowedWebhookDomains: `localhost:${port}`,
+      waitDelayMs: 20,
+    });
+    const io = {
+      stdout: { write: (t: string) => out.push(t) },
+      stderr: { write: (t: string) => out.push(t) },
+      env: {},
+    };
+    const argv = [
+      "--grist-url",
+      grist.url,
+      "--doc",
+      DOC,
+      "--api-key",
+      KEY,
+      "--relay-url",
+      `http://localhost:${port}`,
+    ];
+    const mappingFile = join(dir, "column-mapping.json");
+    const code = await runSetupCommand(
+      [...argv, "--webhook-secret", SECRET, "--mapping-file", mappingFile],
+      io,
+    );
+    assert.equal(code, 0, out.join(""));
+    grist.addRows(DOC, "Interventions", [
+      {
+        ID2: "INT-001",
+        Agent: "Marie Durand",
+        Localisation: "13001 Marseille",
+        Statut: "En attente",
+        Priorite: "Haute",
+      },
+      {
+        ID2: "INT-002",
+        Agent: "Paul Martin",
+        Localisation: "69003 Lyon",
+        Statut: "En cours",
+        Priorite: "Normale",
+      },
+    ]);
+    relay = await startTestRelay({
+      port,
+      dataDir: dir,
+      env: {
+        GRIST_URL: grist.url,
+        GRIST_DOC_ID: DOC,
+        GRIST_API_KEY: KEY,
+        WEBHOOK_SECRET: SECRET,
+        COLUMN_MAPPING_FILE: mappingFile,
+        RECONCILE_INTERVAL_MS: "300",
+      },
+    });
+  });
+  after(async () => {
+    stream?.close();
+    await relay?.close();
+    await grist?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("fills the state from Grist at start, before any webhook", async () => {
+    const deadline = Date.now() + 5000;
+    while ((await records(relay)).length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    const known = await records(relay);
+    assert.deepEqual(known.map((r) => r.reference).sort(), ["INT-001", "INT-002"]);
+    assert.equal(relay.relay.state.lastReconciliation?.ok, true);
+  });
+
+  it("streams a change made in Grist through the webhook setup registered", async () => {
+    stream = await openSse(`${relay.url}/events`);
+    await stream.waitFor((m) => m.event === "snapshot");
+    grist.updateRow(DOC, "Interventions", 1, { Statut: "Bloqué" });
+    const update = await stream.waitFor((m) => m.event === "record.updated");
+    const event = update.json as { source: string; changes: Record<string, { to: unknown }> };
+    assert.equal(event.source, "webhook");
+    assert.equal(event.changes.statut?.to, "Bloqué");
+  });
+
+  it("repairs a webhook Grist lost, within one reconciliation", async () => {
+    grist.dropNextDeliveries(1);
+    grist.updateRow(DOC, "Interventions", 2, { Statut: "Terminé" });
+    const repaired = await stream.waitFor(
+      (m) => (m.json as { record?: { id: number; statut: string } }).record?.statut === "Terminé",
+      5000,
+    );
+    assert.equal((repaired.json as { source: string }).source, "reconciliation");
+  });
+
+  it("turns a row deleted in Grist into record.removed", async () => {
+    grist.deleteRow(DOC, "Interventions", 2);
+    const removed = await stream.waitFor((m) => m.event === "record.removed", 5000);
+    assert.equal((removed.json as { record: { id: number } }).record.id, 2);
+    assert.deepEqual(
+      (await records(relay)).map((r) => r.id),
+      [1],
+    );
+  });
+
+  it("emits nothing when reconciliation finds Grist and the relay in agreement", async () => {
+    const before = stream.messages.length;
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(stream.messages.length, before);
+  });
+});
