@@ -104,6 +104,7 @@ function leaseFor(config: Config, name: string, logger: Logger): RedisLease | nu
     url: config.REDIS_URL,
     keyPrefix: config.REDIS_KEY_PREFIX,
     name,
+    ttlMs: config.LEASE_TTL_MS,
     logger: logger.child({ module: `lease-${name}` }),
   });
 }

@@ -69,6 +69,12 @@ export const OPTIONS = [
     default: "grist-realtime:",
   }),
   option(
+    "LEASE_TTL_MS",
+    positiveInt(1000, 300_000),
+    "Durée d'un bail Redis (réconciliation, alertes) : délai de reprise par une autre instance quand la titulaire meurt (ms)",
+    { default: "15000" },
+  ),
+  option(
     "WEBHOOK_SECRET",
     z.string().min(16, "au moins 16 caractères").max(512).optional(),
     "Secret attendu dans « Authorization: Bearer … » (ou ?secret=) des webhooks Grist",
