@@ -1,12 +1,31 @@
 import assert from "node:assert/strict";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { after, afterEach, before, describe, it } from "node:test";
+import type { RelayEvent } from "../domain/events.ts";
 import { NOOP_METRICS } from "../metrics/metrics.ts";
 import { commitRecords, sampleRecord } from "../store/event-store.contract.ts";
+import type { EventStore } from "../store/event-store.ts";
 import { MemoryStore } from "../store/memory-store.ts";
 import { Hub } from "./hub.ts";
 import { NO_FILTER } from "./record-filter.ts";
 import { Subscriber } from "./subscriber.ts";
+
+/** The memory store, with some methods replaced by the test. */
+function delegate(memory: MemoryStore, overrides: Partial<EventStore>): EventStore {
+  return {
+    kind: "memory",
+    commit: (keys, decide, options) => memory.commit(keys, decide, options),
+    readAfter: (afterId, limit) => memory.readAfter(afterId, limit),
+    readLatest: (limit, beforeId) => memory.readLatest(limit, beforeId),
+    snapshot: () => memory.snapshot(),
+    prune: (policy, now) => memory.prune(policy, now),
+    compareIds: (a, b) => memory.compareIds(a, b),
+    onAppended: (listener) => memory.onAppended(listener),
+    isReady: () => memory.isReady(),
+    close: () => memory.close(),
+    ...overrides,
+  };
+}
 
 /** A server-side socket for the hub and the frames its client received (event#id). */
 interface Pair {
@@ -64,8 +83,7 @@ describe("the hub's fan-out", () => {
     };
   }
 
-  function setup() {
-    const store = new MemoryStore();
+  function setup(store: EventStore = new MemoryStore()) {
     const hub = new Hub({
       store,
       metrics: NOOP_METRICS,
@@ -135,5 +153,57 @@ describe("the hub's fan-out", () => {
       writes.map((count) => count()),
       [1, 1],
     );
+  });
+
+  it("reads the store once for subscribers arriving while no event comes", async () => {
+    const memory = new MemoryStore();
+    let reads = 0;
+    const store = delegate(memory, {
+      snapshot: () => {
+        reads++;
+        return memory.snapshot();
+      },
+    });
+    const { hub, subscriber } = setup(store);
+    await commitRecords(store, [sampleRecord(1)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 3; i++) {
+      const stream = await pair();
+      await hub.open(subscriber(stream.socket), null);
+      await stream.waitFor("snapshot#1");
+    }
+    assert.equal(reads, 1, "three snapshots, one store read");
+    await commitRecords(store, [sampleRecord(2)]);
+    const late = await pair();
+    await hub.open(subscriber(late.socket), null);
+    await late.waitFor("snapshot#2");
+    assert.equal(reads, 2, "a new event makes the next subscriber read the store again");
+  });
+
+  it("does not repeat what a snapshot showed when the store tells the hub late", async () => {
+    // Like Redis: another instance wrote events 1 and 2; this hub's follower has not read them
+    // yet when a subscriber's snapshot already shows them.
+    const memory = new MemoryStore();
+    const listeners: ((events: readonly RelayEvent[]) => void)[] = [];
+    const late: RelayEvent[][] = [];
+    memory.onAppended((events) => late.push([...events]));
+    const store = delegate(memory, {
+      onAppended: (listener) => {
+        listeners.push(listener);
+        return () => {};
+      },
+    });
+    const { hub, subscriber } = setup(store);
+    await commitRecords(memory, [sampleRecord(1)]);
+    await commitRecords(memory, [sampleRecord(2)]);
+    const stream = await pair();
+    await hub.open(subscriber(stream.socket), null);
+    await stream.waitFor("snapshot#2");
+    // The follower catches up, then event 3 comes.
+    for (const events of late.splice(0)) for (const listener of listeners) listener(events);
+    await commitRecords(memory, [sampleRecord(3)]);
+    for (const events of late.splice(0)) for (const listener of listeners) listener(events);
+    await stream.waitFor("record.added#3");
+    assert.deepEqual(stream.frames, ["snapshot#2", "record.added#3"]);
   });
 });

@@ -12,7 +12,7 @@ import type { RelayEvent } from "../domain/events.ts";
 import type { Intervention } from "../domain/intervention.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import { encodeJsonFrame, encodeRetry, HEARTBEAT_COMMENT } from "../sse/frame.ts";
-import type { EventStore } from "../store/event-store.ts";
+import type { EventStore, Snapshot } from "../store/event-store.ts";
 import { EncodedEvent, type StreamFormat } from "./encoded-event.ts";
 import { recordMatches, visibility } from "./record-filter.ts";
 import type { CloseReason, Subscriber } from "./subscriber.ts";
@@ -56,8 +56,12 @@ export class Hub {
   /** One function for every subscriber (no closure each): its socket closed. */
   readonly #clientGone = (subscriber: Subscriber) => this.close(subscriber, "client");
   #heartbeat: NodeJS.Timeout | null = null;
-  /** The unfiltered snapshot frame, reused while no event arrived since it was built. */
-  #snapshotCache: { lastEventId: string | null; bytes: Buffer } | null = null;
+  /**
+   * The last snapshot read from the store and its unfiltered frame, reused while no event has
+   * reached the hub since (`received`): a reconnection storm reads the store once, not once
+   * per client.
+   */
+  #snapshotCache: { received: number; snapshot: Snapshot; bytes: Buffer } | null = null;
   /** Recently encoded events, so replays and catch-ups reuse the bytes of live fan-out. */
   readonly #recent = new Map<string, EncodedEvent>();
 
@@ -126,22 +130,22 @@ export class Hub {
   }
 
   async #sendSnapshot(subscriber: Subscriber): Promise<void> {
-    const snapshot = await this.#options.store.snapshot();
-    let bytes: Buffer;
-    const cache = this.#snapshotCache;
-    if (subscriber.unfiltered && cache && cache.lastEventId === snapshot.lastEventId) {
-      bytes = cache.bytes;
-    } else {
-      const records: Intervention[] = subscriber.unfiltered
-        ? snapshot.records
-        : snapshot.records.filter((record) => recordMatches(record, subscriber.filter));
-      bytes = encodeJsonFrame(
-        "snapshot",
-        { records, lastEventId: snapshot.lastEventId },
-        snapshot.lastEventId ?? undefined,
-      );
-      if (subscriber.unfiltered) this.#snapshotCache = { lastEventId: snapshot.lastEventId, bytes };
+    let cache = this.#snapshotCache;
+    if (!cache || cache.received !== this.#received) {
+      const received = this.#received;
+      const snapshot = await this.#options.store.snapshot();
+      const bytes = snapshotFrame(snapshot, snapshot.records);
+      cache = { received, snapshot, bytes };
+      // Kept only if no event arrived while the store was read: the frame might miss it.
+      if (this.#received === received) this.#snapshotCache = cache;
     }
+    const { snapshot } = cache;
+    const bytes = subscriber.unfiltered
+      ? cache.bytes
+      : snapshotFrame(
+          snapshot,
+          snapshot.records.filter((record) => recordMatches(record, subscriber.filter)),
+        );
     await subscriber.writeAndDrain(bytes);
     subscriber.lastId = snapshot.lastEventId;
   }
@@ -166,6 +170,9 @@ export class Hub {
       subscriber.lastId = event.id;
       if (bytes) parts.push(bytes);
     }
+    // A store may notify the hub after its snapshot already showed an event (Redis: another
+    // instance wrote it, the follower has not read it yet): live events up to here are skipped.
+    subscriber.caughtUpTo = subscriber.lastId;
     if (parts.length > 0)
       this.#send(subscriber, parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
   }
@@ -212,8 +219,18 @@ export class Hub {
     const together: Partial<Record<StreamFormat, Buffer>> = {};
     const deliveredTo = new Array<number>(queue.length).fill(0);
     let everyEventTo = 0;
+    const compare = this.#options.store.compareIds.bind(this.#options.store);
     for (const subscriber of this.#live) {
-      if (subscriber.unfiltered && subscriber.liveFrom < first.seq) {
+      const caughtUpTo = subscriber.caughtUpTo;
+      if (caughtUpTo !== null) {
+        // Once an event past the catch-up came by, ids need no more comparing.
+        if (compare(lastId, caughtUpTo) > 0) subscriber.caughtUpTo = null;
+        else {
+          subscriber.lastId = lastId;
+          continue;
+        }
+      }
+      if (subscriber.unfiltered && subscriber.liveFrom < first.seq && caughtUpTo === null) {
         let bytes = together[subscriber.format];
         if (!bytes) {
           bytes = joinFrames(queue, subscriber.format);
@@ -227,6 +244,7 @@ export class Hub {
       const indexes: number[] = [];
       queue.forEach((queued, index) => {
         if (queued.seq <= subscriber.liveFrom) return;
+        if (caughtUpTo !== null && compare(queued.encoded.event.id, caughtUpTo) <= 0) return;
         const bytes = this.#bytesFor(subscriber, queued.encoded);
         if (!bytes) return;
         parts.push(bytes);
@@ -309,4 +327,12 @@ export class Hub {
 function joinFrames(queue: readonly QueuedEvent[], format: StreamFormat): Buffer {
   if (queue.length === 1) return (queue[0] as QueuedEvent).encoded.full(format);
   return Buffer.concat(queue.map((queued) => queued.encoded.full(format)));
+}
+
+function snapshotFrame(snapshot: Snapshot, records: readonly Intervention[]): Buffer {
+  return encodeJsonFrame(
+    "snapshot",
+    { records, lastEventId: snapshot.lastEventId },
+    snapshot.lastEventId ?? undefined,
+  );
 }

@@ -42,6 +42,8 @@ export class Subscriber {
   lastId: string | null = null;
   /** The hub's event count when this subscriber went live: earlier events were held for it. */
   liveFrom = 0;
+  /** Where its catch-up ended, until a later live event came: live events up to it are skipped. */
+  caughtUpTo: string | null = null;
   closed = false;
   closeReason: CloseReason | null = null;
   /** Set by the hub: told when the socket closes, whoever closed it. */
