@@ -21,13 +21,22 @@ export function rssKiB(pid: number): number {
   return match ? Number(match[1]) : 0;
 }
 
-/** CPU time in µs (resolution: one clock tick, 10 ms at 100 Hz). */
-export function cpuUs(pid: number): number {
+/** User and system CPU time in µs (resolution: one clock tick, 10 ms at 100 Hz). */
+export function cpuSplitUs(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // The command name is in parentheses and may contain spaces: fields count from after it.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1_000_000) / CLOCK_TICKS;
+  const toUs = (ticks: number) => (ticks * 1_000_000) / CLOCK_TICKS;
+  return { user: toUs(Number(fields[11])), system: toUs(Number(fields[12])) };
+}
+
+export function cpuUs(pid: number): number {
+  const { user, system } = cpuSplitUs(pid);
+  return user + system;
+}
+
+export function systemCpuUs(pid: number): number {
+  return cpuSplitUs(pid).system;
 }
 
 export function childrenOf(pid: number): number[] {

@@ -86,6 +86,7 @@ const ROWS: [label: string, field: keyof TargetResult, compared: boolean][] = [
   ["Lectures socket par livraison (abonnés)", "readsPerDelivery", false],
   ["RSS par abonné (KiB)", "rssPerSubscriberKiB", true],
   ["CPU serveur par livraison (µs)", "cpuUsPerDelivery", true],
+  ["Part du noyau dans ce CPU", "systemCpuShare", false],
   ["CPU serveur par connexion (µs)", "cpuUsPerConnection", true],
   ["CPU serveur pendant la diffusion (% d'un cœur)", "serverCpuPercent", false],
   ["Acquittement pendant la diffusion p50 (ms)", "fanoutAckP50Ms", false],

@@ -6,7 +6,7 @@
 
 import type { AckReport, Percentiles } from "./load-generator/protocol.ts";
 import type { LoadGenerator } from "./load-generator-client.ts";
-import { cpuUs, loadAverage, rssKiB, sum } from "./proc-stats.ts";
+import { cpuUs, loadAverage, rssKiB, sum, systemCpuUs } from "./proc-stats.ts";
 import { round, summarize } from "./stats.ts";
 import type { Target } from "./targets/target.ts";
 
@@ -55,6 +55,8 @@ export interface TargetResult {
   rssPerSubscriberKiB: number;
   cpuUsPerConnection: number;
   cpuUsPerDelivery: number;
+  /** Part of that CPU spent in the kernel (system time ÷ user + system). */
+  systemCpuShare: number;
   /** Server CPU during publishing, in % of one core. */
   serverCpuPercent: number;
   idleSeconds: number;
@@ -124,6 +126,7 @@ export async function runScenario(
 
   log(`${target.name}: publishing ${options.events} messages at ${options.rate}/s`);
   const cpuBeforePublish = sum(pids(), cpuUs);
+  const systemBeforePublish = sum(pids(), systemCpuUs);
   const publish = await load.publish(
     {
       type: "publish",
@@ -136,6 +139,7 @@ export async function runScenario(
     (options.events / options.rate) * 1000 + options.drainTimeoutMs + 120_000,
   );
   const publishCpu = sum(pids(), cpuUs) - cpuBeforePublish;
+  const publishSystemCpu = sum(pids(), systemCpuUs) - systemBeforePublish;
   const p = publish.result;
   log(
     `${target.name}: delivered ${p.delivered}/${p.expected}, p99 ${round(p.latencyMs.p99)} ms, dup ${p.duplicates}, ooo ${p.outOfOrder}`,
@@ -180,6 +184,7 @@ export async function runScenario(
     rssPerSubscriberKiB: round((rssConnected - rssIdle) / Math.max(1, connect.result.connected)),
     cpuUsPerConnection: round(connectCpu / Math.max(1, connect.result.connected)),
     cpuUsPerDelivery: round(publishCpu / Math.max(1, p.delivered)),
+    systemCpuShare: round(publishSystemCpu / Math.max(1, publishCpu)),
     serverCpuPercent: round((publishCpu / 1000 / publish.wallMs) * 100, 1),
     idleSeconds: options.idleSeconds,
     idleBytesPerClientPerMin: round((idle.result.bytes / live) * (60 / options.idleSeconds)),
