@@ -86,6 +86,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   if (!["sqlite", "redis"].includes(values.store)) throw new Error("--store : sqlite ou redis");
   const subscribers = Math.floor(positive("subscribers", values.subscribers, 1000));
   const events = Math.floor(positive("events", values.events, 100));
+  // Bounded: one socket per subscriber in each process, 5,000 per loopback source address.
+  if (subscribers > 200_000) throw new Error("--subscribers : 200 000 au plus");
   // Bounded: the delivery log holds one byte and one float per expected delivery.
   if (subscribers * events > 50_000_000)
     throw new Error("--subscribers × --events : 50 millions de livraisons au plus");
