@@ -15,7 +15,7 @@ export async function runServeCommand(argv: string[], io: CommandIo): Promise<nu
   try {
     const config = loadConfig({ argv, env: io.env });
     const logger = createLogger(config.LOG_LEVEL);
-    logger.info({ config: redactConfig(config) }, "configuration");
+    logger.info({ settings: redactConfig(config) }, "configuration");
     relay = await createRelay(config, logger);
     await relay.listen();
   } catch (error) {

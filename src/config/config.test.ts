@@ -83,5 +83,6 @@ describe("loadConfig", () => {
     });
     assert.equal(config.WEBHOOK_SECRET, "a-very-long-webhook-secret");
     assert.equal(redactConfig(config).WEBHOOK_SECRET, "[masqué]");
+    assert.equal(redactConfig(config).AUTH_JWT_SECRET, "(non défini)");
   });
 });

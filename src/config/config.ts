@@ -123,7 +123,8 @@ export function redactConfig(config: Config): Record<string, unknown> {
   const shown: Record<string, unknown> = {};
   for (const option of OPTIONS) {
     const value = config[option.env as keyof Config];
-    shown[option.env] = option.secret && value !== undefined ? "[masqué]" : value;
+    if (option.secret) shown[option.env] = value === undefined ? "(non défini)" : "[masqué]";
+    else shown[option.env] = value;
   }
   return shown;
 }
