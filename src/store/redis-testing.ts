@@ -16,12 +16,20 @@ export function uniqueTestPrefix(): string {
   return `grist-realtime-test:${randomUUID()}:`;
 }
 
-/** Deletes every key under `prefix` (SCAN, never KEYS, so a shared server is not blocked). */
-export async function deleteKeys(url: string, prefix: string): Promise<number> {
-  const connection = new RedisConnection({ url, role: "test-cleanup" });
+/**
+ * Visits every key under `prefix` in pages (SCAN, never KEYS, so a shared server is not
+ * blocked); `visit` returns how many keys it counted or deleted.
+ */
+async function forEachKeyPage(
+  url: string,
+  prefix: string,
+  role: string,
+  visit: (connection: RedisConnection, keys: string[]) => Promise<number>,
+): Promise<number> {
+  const connection = new RedisConnection({ url, role });
   await connection.connect();
   let cursor = "0";
-  let deleted = 0;
+  let total = 0;
   try {
     do {
       const [next, keys] = (await connection.send([
@@ -33,36 +41,23 @@ export async function deleteKeys(url: string, prefix: string): Promise<number> {
         "500",
       ])) as [string, string[]];
       cursor = next;
-      if (keys.length > 0) deleted += Number(await connection.send(["DEL", ...keys]));
+      if (keys.length > 0) total += await visit(connection, keys);
     } while (cursor !== "0");
   } finally {
     await connection.close();
   }
-  return deleted;
+  return total;
 }
 
-export async function countKeys(url: string, prefix: string): Promise<number> {
-  const connection = new RedisConnection({ url, role: "test-count" });
-  await connection.connect();
-  let cursor = "0";
-  let count = 0;
-  try {
-    do {
-      const [next, keys] = (await connection.send([
-        "SCAN",
-        cursor,
-        "MATCH",
-        `${prefix}*`,
-        "COUNT",
-        "500",
-      ])) as [string, string[]];
-      cursor = next;
-      count += keys.length;
-    } while (cursor !== "0");
-  } finally {
-    await connection.close();
-  }
-  return count;
+/** Deletes every key under `prefix`. */
+export function deleteKeys(url: string, prefix: string): Promise<number> {
+  return forEachKeyPage(url, prefix, "test-cleanup", async (connection, keys) =>
+    Number(await connection.send(["DEL", ...keys])),
+  );
+}
+
+export function countKeys(url: string, prefix: string): Promise<number> {
+  return forEachKeyPage(url, prefix, "test-count", async (_connection, keys) => keys.length);
 }
 
 async function freePort(): Promise<number> {
