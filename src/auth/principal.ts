@@ -1,5 +1,6 @@
 /** Who is reading: a role and, optionally, the départements they may see. */
 import { z } from "zod";
+import { DEPARTEMENT_CODE } from "../domain/departement.ts";
 
 export const ROLES = ["viewer", "supervisor", "admin"] as const;
 export type Role = (typeof ROLES)[number];
@@ -25,9 +26,7 @@ export function hasRole(principal: Principal, minimum: Role): boolean {
   return ROLES.indexOf(principal.role) >= ROLES.indexOf(minimum);
 }
 
-const Departement = z
-  .string()
-  .regex(/^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])$/i, "département inconnu");
+const Departement = z.string().regex(DEPARTEMENT_CODE, "département inconnu");
 
 /** The claims the relay reads; anything else in the token is ignored. */
 export const RelayClaimsSchema = z.object({

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { mintToken } from "../auth/jwt.ts";
 import { ROLES, type Role } from "../auth/principal.ts";
 import { ConfigError, loadConfig } from "../config/config.ts";
+import { DEPARTEMENT_CODE } from "../domain/departement.ts";
 import type { CommandIo } from "./io.ts";
 
 const HELP = `Usage : grist-realtime token --role <viewer|supervisor|admin> [--departements 13,2A] [--ttl 8h] [--subject nom]
@@ -56,7 +57,7 @@ export async function runTokenCommand(argv: string[], io: CommandIo): Promise<nu
           .map((d) => d.trim().toUpperCase())
           .filter(Boolean)
       : undefined;
-  if (departements?.some((d) => !/^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])$/.test(d)))
+  if (departements?.some((d) => !DEPARTEMENT_CODE.test(d)))
     problems.push("--departements : codes de département invalides");
   let secret: string | undefined;
   try {

@@ -3,6 +3,9 @@
  * can filter by territory without a dedicated Grist column.
  */
 
+/** A département code as people write it: 01–95, 2A, 2B, 971–976. */
+export const DEPARTEMENT_CODE = /^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])$/i;
+
 // Five digits not glued to other digits; the last one in an address is the postcode
 // ("12 rue X, 13001 Marseille"), street numbers rarely have five digits.
 const POSTCODE = /(?<!\d)(\d{5})(?!\d)/g;

@@ -6,8 +6,8 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { AlertPayloadSchema } from "../../alerts/payload.ts";
-import { RelayError } from "../../errors.ts";
 import { OUTBOX_STATUSES, type Outbox, type OutboxItem } from "../../store/outbox.ts";
+import { badQuery } from "../query.ts";
 
 export interface AlertRoutesOptions {
   outbox: Pick<Outbox, "list" | "counts">;
@@ -50,12 +50,7 @@ export function registerAlertRoutes(app: FastifyInstance, options: AlertRoutesOp
   app.get("/api/alerts", async (request) => {
     await options.authorize(request, "admin");
     const query = AlertsQuery.safeParse(request.query);
-    if (!query.success) {
-      throw new RelayError(
-        "RELAY_ERR_BAD_QUERY",
-        query.error.issues.map((i) => `${i.path.join(".")} : ${i.message}`).join(" ; "),
-      );
-    }
+    if (!query.success) throw badQuery(query.error);
     const { status, limit } = query.data;
     const [items, counts] = await Promise.all([
       options.outbox.list({ ...(status ? { status } : {}), limit }),

@@ -3,16 +3,11 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { RelayError } from "../../errors.ts";
 import type { Hub } from "../../hub/hub.ts";
-import {
-  buildFilter,
-  type FILTER_FIELDS,
-  isUnfiltered,
-  recordMatches,
-  visibility,
-} from "../../hub/record-filter.ts";
+import { buildFilter, isUnfiltered, recordMatches, visibility } from "../../hub/record-filter.ts";
 import type { EventStore } from "../../store/event-store.ts";
 import type { Outbox } from "../../store/outbox.ts";
 import type { Authorize } from "../authorize.ts";
+import { badQuery, FilterQuerySchema } from "../query.ts";
 import type { RelayState } from "../relay-state.ts";
 
 export interface ApiRoutesOptions {
@@ -24,14 +19,7 @@ export interface ApiRoutesOptions {
   version: string;
 }
 
-const filterValue = z.string().max(1000).optional();
-const FilterQuery = z.object({
-  departement: filterValue,
-  statut: filterValue,
-  priorite: filterValue,
-  type: filterValue,
-  agent: filterValue,
-} satisfies Record<(typeof FILTER_FIELDS)[number], z.ZodType>);
+const FilterQuery = FilterQuerySchema;
 const EventId = z
   .string()
   .max(64)
@@ -41,13 +29,6 @@ const EventsQuery = FilterQuery.extend({
   before: EventId.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
-
-function badQuery(error: z.ZodError): RelayError {
-  return new RelayError(
-    "RELAY_ERR_BAD_QUERY",
-    error.issues.map((i) => `${i.path.join(".")} : ${i.message}`).join(" ; "),
-  );
-}
 
 export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
   const { store, authorize, state } = options;
@@ -85,7 +66,9 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
     const visible = isUnfiltered(filter)
       ? (events ?? [])
       : (events ?? []).filter((event) => visibility(event, filter) === "full");
-    return { events: visible, lastEventId: (await store.snapshot()).lastEventId };
+    // The relay's own record of the newest event: reading the whole state here would cost a
+    // full snapshot per timeline request.
+    return { events: visible, lastEventId: state.lastEventId };
   });
 
   app.get("/api/status", async (request) => {

@@ -8,13 +8,14 @@ import type { Principal } from "../../auth/principal.ts";
 import { RelayError } from "../../errors.ts";
 import type { StreamFormat } from "../../hub/encoded-event.ts";
 import type { Hub } from "../../hub/hub.ts";
-import { buildFilter, FILTER_FIELDS } from "../../hub/record-filter.ts";
+import { buildFilter } from "../../hub/record-filter.ts";
 import { Subscriber } from "../../hub/subscriber.ts";
 import type { Metrics } from "../../metrics/metrics.ts";
 import { encodeJsonFrame, encodeResponseHead } from "../../sse/frame.ts";
 import { takeOverSocket } from "../../sse/take-over-socket.ts";
 import type { Authorize } from "../authorize.ts";
 import type { CorsPolicy } from "../cors.ts";
+import { badQuery, FilterQuerySchema } from "../query.ts";
 import type { RelayState } from "../relay-state.ts";
 import type { StreamLimits } from "../stream-limits.ts";
 
@@ -27,20 +28,12 @@ export interface StreamRoutesOptions {
   cors: CorsPolicy;
 }
 
-const filterValue = z.string().max(1000).optional();
-const StreamQuerySchema = z.object({
-  ...Object.fromEntries(FILTER_FIELDS.map((field) => [field, filterValue])),
+const StreamQuerySchema = FilterQuerySchema.extend({
   // Event ids are short; anything longer or with control characters is not ours.
   lastEventId: z.string().max(64).optional(),
   heartbeat: z.enum(["comment", "event"]).optional(),
   token: z.string().optional(),
-}) as z.ZodType<
-  Partial<Record<(typeof FILTER_FIELDS)[number], string>> & {
-    lastEventId?: string;
-    heartbeat?: "comment" | "event";
-    token?: string;
-  }
->;
+});
 
 function lastEventIdOf(request: FastifyRequest, fromQuery: string | undefined): string | null {
   const header = request.headers["last-event-id"];
@@ -67,11 +60,7 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
       );
     }
     const query = StreamQuerySchema.safeParse(request.query);
-    if (!query.success)
-      throw new RelayError(
-        "RELAY_ERR_BAD_QUERY",
-        query.error.issues.map((i) => `${i.path.join(".")} : ${i.message}`).join(" ; "),
-      );
+    if (!query.success) throw badQuery(query.error);
     let principal: Principal;
     try {
       principal = await authorize(request, "viewer");

@@ -18,6 +18,7 @@ import {
 import type { Metrics } from "../../metrics/metrics.ts";
 import type { EventStore } from "../../store/event-store.ts";
 import { answeredCode } from "../error-handler.ts";
+import { describeIssues } from "../query.ts";
 import type { RelayState } from "../relay-state.ts";
 
 export interface WebhookRoutesOptions {
@@ -33,13 +34,6 @@ const QuerySchema = z.object({
   event: z.enum(["add", "update"]).optional(),
   secret: z.string().max(512).optional(),
 });
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length ? issue.path.join(".") : "corps"} : ${issue.message}`)
-    .join(" ; ");
-}
 
 export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRoutesOptions): void {
   const { ingestor, state, metrics, secret } = options;
