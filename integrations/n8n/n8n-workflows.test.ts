@@ -16,7 +16,7 @@ import {
 } from "../../src/alerts/outgoing-webhook.ts";
 import type { AlertPayload } from "../../src/alerts/payload.ts";
 import { webhookBody } from "../../src/alerts/senders.ts";
-import { gristRow, startTestRelay, type TestRelay } from "../../src/testing/test-relay.ts";
+import { gristRow, startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
 
 interface N8nNode {
   id: string;

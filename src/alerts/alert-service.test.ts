@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { commitWithAlerts, gristRow } from "../../test/support/alerts/events.ts";
+import {
+  type FakeHomeserver,
+  startFakeHomeserver,
+} from "../../test/support/alerts/fake-homeserver.ts";
 import { MemoryStore } from "../store/memory-store.ts";
 import { createAlertService } from "./alert-service.ts";
 import { alertsConfigFromTchap } from "./rules.ts";
-import { commitWithAlerts, gristRow } from "./testing/events.ts";
-import { type FakeHomeserver, startFakeHomeserver } from "./testing/fake-homeserver.ts";
 
 const TOKEN = "syt_service";
 const BOT = "@bot:example";

@@ -5,6 +5,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, beforeEach, describe, it } from "node:test";
+import { commitWithAlerts, gristRow, manualClock } from "../../test/support/alerts/events.ts";
+import {
+  type FakeHomeserver,
+  startFakeHomeserver,
+} from "../../test/support/alerts/fake-homeserver.ts";
 import { MemoryStore } from "../store/memory-store.ts";
 import type { Outbox } from "../store/outbox.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
@@ -14,8 +19,6 @@ import { verifySignature } from "./outgoing-webhook.ts";
 import { createAlertPlanner } from "./planner.ts";
 import { type AlertsConfig, alertsConfigFromTchap, parseAlertsConfig } from "./rules.ts";
 import { createSenders } from "./senders.ts";
-import { commitWithAlerts, gristRow, manualClock } from "./testing/events.ts";
-import { type FakeHomeserver, startFakeHomeserver } from "./testing/fake-homeserver.ts";
 
 const TOKEN = "syt_bot_token";
 const BOT = "@alertes-bot:agent.dinum.tchap.gouv.fr";

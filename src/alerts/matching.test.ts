@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { intervention, relayEvent } from "../../test/support/alerts/events.ts";
 import { ruleMatches, triggerMatches } from "./matching.ts";
 import { type AlertRule, defaultAlertRules } from "./rules.ts";
-import { intervention, relayEvent } from "./testing/events.ts";
 
 const [urgence, blocage] = defaultAlertRules(["tchap"]) as [AlertRule, AlertRule];
 

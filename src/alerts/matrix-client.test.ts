@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import {
+  type FakeHomeserver,
+  startFakeHomeserver,
+} from "../../test/support/alerts/fake-homeserver.ts";
 import { matrixWhoAmI, sendMatrixMessage } from "./matrix-client.ts";
 import type { MatrixMessageContent } from "./message.ts";
-import { type FakeHomeserver, startFakeHomeserver } from "./testing/fake-homeserver.ts";
 
 const TOKEN = "syt_bot_secret";
 const ROOM = "!alertes:agent.dinum.tchap.gouv.fr";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { intervention, relayEvent } from "../../test/support/alerts/events.ts";
 import {
   dashboardLink,
   displayValue,
@@ -7,7 +8,6 @@ import {
   renderAlert,
   toMatrixContent,
 } from "./message.ts";
-import { intervention, relayEvent } from "./testing/events.ts";
 
 const dashboardUrl = "https://relais.exemple.gouv.fr";
 

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import {
+  commitWithAlerts,
+  gristRow,
+  intervention,
+  relayEvent,
+} from "../../test/support/alerts/events.ts";
 import { MemoryStore } from "../store/memory-store.ts";
 import { AlertPayloadSchema, alertTxnId } from "./payload.ts";
 import { createAlertPlanner } from "./planner.ts";
@@ -9,7 +15,6 @@ import {
   defaultAlertRules,
   parseAlertsConfig,
 } from "./rules.ts";
-import { commitWithAlerts, gristRow, intervention, relayEvent } from "./testing/events.ts";
 
 const config: AlertsConfig = parseAlertsConfig(
   {

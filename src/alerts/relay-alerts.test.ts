@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { gristRow, startTestRelay } from "../testing/test-relay.ts";
-import { startFakeHomeserver } from "./testing/fake-homeserver.ts";
+import { startFakeHomeserver } from "../../test/support/alerts/fake-homeserver.ts";
+import { gristRow, startTestRelay } from "../../test/support/test-relay.ts";
 
 const ROOM = "!astreinte:tchap.test";
 const TOKEN = "bot-access-token";

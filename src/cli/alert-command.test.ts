@@ -5,8 +5,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import {
+  type FakeHomeserver,
+  startFakeHomeserver,
+} from "../../test/support/alerts/fake-homeserver.ts";
 import { verifySignature } from "../alerts/outgoing-webhook.ts";
-import { type FakeHomeserver, startFakeHomeserver } from "../alerts/testing/fake-homeserver.ts";
 import { runAlertCommand } from "./alert-command.ts";
 
 const TOKEN = "syt_cli_bot_token";

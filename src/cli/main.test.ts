@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { decodeJwt } from "jose";
-import { runCli } from "../testing/relay-process.ts";
+import { runCli } from "../../test/support/relay-process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "grist-realtime-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type GristDouble, startGristDouble } from "../grist/grist-double.ts";
+import {
+  type GristDouble,
+  startGristDouble,
+} from "../../test/support/grist-double/grist-double.ts";
 import { runSetupCommand } from "./setup-command.ts";
 
 const DOC = "docSetupCommand0000001";

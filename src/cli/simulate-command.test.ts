@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type GristDouble, startGristDouble, startWebhookRecorder } from "../grist/grist-double.ts";
+import {
+  type GristDouble,
+  startGristDouble,
+  startWebhookRecorder,
+} from "../../test/support/grist-double/grist-double.ts";
+import { startTestRelay } from "../../test/support/test-relay.ts";
 import { FieldSimulator } from "../grist/simulator.ts";
 import { GristWebhookBodySchema } from "../grist/webhook-payload.ts";
-import { startTestRelay } from "../testing/test-relay.ts";
 import { runSimulateCommand } from "./simulate-command.ts";
 
 const SECRET = "secret-de-simulation-0123";

@@ -9,10 +9,13 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import {
+  type GristDouble,
+  startGristDouble,
+} from "../../test/support/grist-double/grist-double.ts";
+import { openSse, type SseConnection } from "../../test/support/sse-client.ts";
+import { startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
 import { runSetupCommand } from "../cli/setup-command.ts";
-import { openSse, type SseConnection } from "../testing/sse-client.ts";
-import { startTestRelay, type TestRelay } from "../testing/test-relay.ts";
-import { type GristDouble, startGristDouble } from "./grist-double.ts";
 
 const DOC = "docChain00000000000001";
 const KEY = "owner-api-key";

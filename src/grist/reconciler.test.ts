@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { buildColumnMapping } from "../domain/column-mapping.ts";
 import {
   type GristDouble,
   startGristDouble,
   startWebhookRecorder,
   type WebhookRecorder,
-} from "./grist-double.ts";
+} from "../../test/support/grist-double/grist-double.ts";
+import { buildColumnMapping } from "../domain/column-mapping.ts";
 import {
   type ReconcileResult,
   Reconciler,

@@ -3,8 +3,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import {
+  type GristDouble,
+  startGristDouble,
+} from "../../test/support/grist-double/grist-double.ts";
 import { ColumnMappingFileSchema } from "../domain/column-mapping.ts";
-import { type GristDouble, startGristDouble } from "./grist-double.ts";
 import { GristClient } from "./rest-client.ts";
 import { runSetup, type SetupOptions, WEBHOOK_NAMES, webhookUrl } from "./setup.ts";
 

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import {
+  type GristDouble,
+  startGristDouble,
+} from "../../test/support/grist-double/grist-double.ts";
 import { RelayError } from "../errors.ts";
-import { type GristDouble, startGristDouble } from "./grist-double.ts";
 import { baseUrlMatches, GristTokenExchange, type RelayTokenClaims } from "./token-exchange.ts";
 
 const DOC = "6GsDJ8W4vfBshdYqEMXKPk";

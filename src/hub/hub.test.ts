@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { after, afterEach, before, describe, it } from "node:test";
+import { commitRecords, sampleRecord } from "../../test/support/event-store-contract.ts";
 import type { RelayEvent } from "../domain/events.ts";
 import { NOOP_METRICS } from "../metrics/metrics.ts";
-import { commitRecords, sampleRecord } from "../store/event-store.contract.ts";
 import type { EventStore } from "../store/event-store.ts";
 import { MemoryStore } from "../store/memory-store.ts";
 import { Hub } from "./hub.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { sampleRecord } from "../../test/support/event-store-contract.ts";
 import type { RelayEvent } from "../domain/events.ts";
-import { sampleRecord } from "../store/event-store.contract.ts";
 import { buildFilter, NO_FILTER, recordMatches, visibility } from "./record-filter.ts";
 
 describe("record filters", () => {

@@ -1,7 +1,7 @@
 /**
  * The event store seam. Implementations: memory (tests), SQLite (default), Redis (scale-out).
  *
- * Contract every implementation keeps (checked by `event-store.contract.ts`):
+ * Contract every implementation keeps (checked by `test/support/event-store-contract.ts`):
  * - `commit` is atomic: the decision is taken on the state as it is at that moment, the events
  *   and the new states are written together, and nothing is visible before the promise settles.
  * - Event ids are opaque strings, strictly increasing in commit order; `compareIds` orders them.

@@ -1,4 +1,4 @@
-import { describeEventStoreContract } from "./event-store.contract.ts";
+import { describeEventStoreContract } from "../../test/support/event-store-contract.ts";
 import { MemoryStore } from "./memory-store.ts";
 
 describeEventStoreContract("memory", async () => new MemoryStore());

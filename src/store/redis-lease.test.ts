@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { RedisLease, type RedisLeaseOptions } from "./redis-lease.ts";
 import {
   CuttableProxy,
   deleteKeys,
@@ -8,7 +7,8 @@ import {
   ThrowawayRedis,
   uniqueTestPrefix,
   waitFor,
-} from "./redis-testing.ts";
+} from "../../test/support/redis.ts";
+import { RedisLease, type RedisLeaseOptions } from "./redis-lease.ts";
 
 const prefixes: string[] = [];
 const leases: RedisLease[] = [];

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import type { RelayEvent } from "../domain/events.ts";
-import { RelayError } from "../errors.ts";
-import { commitRecords, describeEventStoreContract, sampleRecord } from "./event-store.contract.ts";
-import { RedisConnection } from "./redis-connection.ts";
-import { storeKeys } from "./redis-keys.ts";
-import { RedisStore, type RedisStoreOptions } from "./redis-store.ts";
+import {
+  commitRecords,
+  describeEventStoreContract,
+  sampleRecord,
+} from "../../test/support/event-store-contract.ts";
 import {
   CuttableProxy,
   countKeys,
@@ -14,7 +13,12 @@ import {
   ThrowawayRedis,
   uniqueTestPrefix,
   waitFor,
-} from "./redis-testing.ts";
+} from "../../test/support/redis.ts";
+import type { RelayEvent } from "../domain/events.ts";
+import { RelayError } from "../errors.ts";
+import { RedisConnection } from "./redis-connection.ts";
+import { storeKeys } from "./redis-keys.ts";
+import { RedisStore, type RedisStoreOptions } from "./redis-store.ts";
 
 const prefixes: string[] = [];
 const opened: RedisStore[] = [];

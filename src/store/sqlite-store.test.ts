@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { commitRecords, describeEventStoreContract, sampleRecord } from "./event-store.contract.ts";
+import {
+  commitRecords,
+  describeEventStoreContract,
+  sampleRecord,
+} from "../../test/support/event-store-contract.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "grist-realtime-sqlite-"));

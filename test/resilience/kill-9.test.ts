@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { startRelayProcess } from "../../src/testing/relay-process.ts";
-import { gristRow } from "../../src/testing/test-relay.ts";
+import { startRelayProcess } from "../support/relay-process.ts";
+import { gristRow } from "../support/test-relay.ts";
 import { RawSse, range, recordIds } from "./raw-sse.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "grist-realtime-kill-"));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { gristRow, startTestRelay } from "../../src/testing/test-relay.ts";
+import { gristRow, startTestRelay } from "../support/test-relay.ts";
 import { RawSse, range, recordIds } from "./raw-sse.ts";
 
 describe("a subscriber that stops reading", () => {

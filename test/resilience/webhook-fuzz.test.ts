@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { gristRow, startTestRelay, type TestRelay } from "../../src/testing/test-relay.ts";
+import { gristRow, startTestRelay, type TestRelay } from "../support/test-relay.ts";
 
 const ENDPOINTS = ["/webhooks/grist", "/webhook/grist-realtime"] as const;
 

@@ -11,11 +11,11 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { startFakeHomeserver } from "../../src/alerts/testing/fake-homeserver.ts";
-import { deleteKeys, TEST_REDIS_URL, uniqueTestPrefix } from "../../src/store/redis-testing.ts";
-import { type RelayProcess, startRelayProcess } from "../../src/testing/relay-process.ts";
-import { openSse, type SseConnection } from "../../src/testing/sse-client.ts";
-import { gristRow } from "../../src/testing/test-relay.ts";
+import { startFakeHomeserver } from "../support/alerts/fake-homeserver.ts";
+import { deleteKeys, TEST_REDIS_URL, uniqueTestPrefix } from "../support/redis.ts";
+import { type RelayProcess, startRelayProcess } from "../support/relay-process.ts";
+import { openSse, type SseConnection } from "../support/sse-client.ts";
+import { gristRow } from "../support/test-relay.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "grist-realtime-scale-"));
 const running: RelayProcess[] = [];

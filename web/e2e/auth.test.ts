@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
 import { mintToken } from "../../src/auth/jwt.ts";
-import { startTestRelay, type TestRelay } from "../../src/testing/test-relay.ts";
+import { startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
 import {
   launchBrowser,
   type OpenedPage,

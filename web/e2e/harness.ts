@@ -1,6 +1,6 @@
 /**
  * Browser test helpers: Debian's Chromium driven by playwright-core against a real relay
- * (src/testing/test-relay.ts) serving the built dashboard.
+ * (test/support/test-relay.ts) serving the built dashboard.
  */
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";

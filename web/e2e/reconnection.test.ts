@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
-import { startTestRelay, type TestRelay } from "../../src/testing/test-relay.ts";
+import { startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
 import {
   launchBrowser,
   type OpenedPage,

@@ -6,8 +6,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
-import { type GristDouble, startGristDouble } from "../../src/grist/grist-double.ts";
-import { startTestRelay, type TestRelay } from "../../src/testing/test-relay.ts";
+import {
+  type GristDouble,
+  startGristDouble,
+} from "../../test/support/grist-double/grist-double.ts";
+import { startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
 import { FULL_MAPPING, GRIST_ROWS, gristDoubleScript } from "./grist-widget-double.ts";
 import {
   launchBrowser,

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
+import { commitWithAlerts, gristRow } from "../../../test/support/alerts/events.ts";
 import { createAlertPlanner } from "../../alerts/planner.ts";
 import { parseAlertsConfig } from "../../alerts/rules.ts";
-import { commitWithAlerts, gristRow } from "../../alerts/testing/events.ts";
 import { createTokenVerifier, mintToken } from "../../auth/jwt.ts";
 import { MemoryStore } from "../../store/memory-store.ts";
 import { createAuthorize } from "../authorize.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { gristRow, startTestRelay, type TestRelay } from "../../testing/test-relay.ts";
+import { gristRow, startTestRelay, type TestRelay } from "../../../test/support/test-relay.ts";
 
 describe("JSON API", () => {
   let relay: TestRelay;

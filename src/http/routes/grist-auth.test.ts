@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
-import { type GristDouble, startGristDouble } from "../../grist/grist-double.ts";
+import {
+  type GristDouble,
+  startGristDouble,
+} from "../../../test/support/grist-double/grist-double.ts";
 import { installErrorHandling } from "../error-handler.ts";
 import { gristAuthRoutes } from "./grist-auth.ts";
 

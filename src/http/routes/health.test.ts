@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { openSse } from "../../testing/sse-client.ts";
-import { gristRow, startTestRelay } from "../../testing/test-relay.ts";
+import { openSse } from "../../../test/support/sse-client.ts";
+import { gristRow, startTestRelay } from "../../../test/support/test-relay.ts";
 
 describe("health and metrics", () => {
   it("is live and ready, then not ready while shutting down", async () => {

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { SignJWT } from "jose";
+import { openSse } from "../../../test/support/sse-client.ts";
+import { gristRow, startTestRelay, type TestRelay } from "../../../test/support/test-relay.ts";
 import { mintToken } from "../../auth/jwt.ts";
-import { openSse } from "../../testing/sse-client.ts";
-import { gristRow, startTestRelay, type TestRelay } from "../../testing/test-relay.ts";
 
 const JWT_SECRET = "a-32-characters-long-test-secret!";
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { openSse } from "../../testing/sse-client.ts";
-import { gristRow, startTestRelay, type TestRelay } from "../../testing/test-relay.ts";
+import { openSse } from "../../../test/support/sse-client.ts";
+import { gristRow, startTestRelay, type TestRelay } from "../../../test/support/test-relay.ts";
 
-const FIXTURES = new URL("../../../../shared/fixtures/grist/", import.meta.url);
+const FIXTURES = new URL("../../../test/fixtures/grist/", import.meta.url);
 const SECRET = "test-webhook-secret";
 
 interface CapturedPost {

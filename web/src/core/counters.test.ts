@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { intervention } from "../../../test/support/web/test-records.ts";
 import { computeCounters } from "./counters.ts";
-import { intervention } from "./test-records.ts";
 
 describe("computeCounters", () => {
   it("counts every record by statut and open urgent ones", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { liveEvent } from "../../../test/support/web/test-records.ts";
 import { EventLog } from "./event-log.ts";
-import { liveEvent } from "./test-records.ts";
 
 const ids = (log: EventLog) => log.list().map((e) => e.id);
 

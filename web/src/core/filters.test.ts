@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { intervention } from "../../../test/support/web/test-records.ts";
 import {
   distinctValues,
   EMPTY_VALUE,
@@ -9,7 +10,6 @@ import {
   matchesFilters,
   NO_FILTERS,
 } from "./filters.ts";
-import { intervention } from "./test-records.ts";
 
 describe("filters", () => {
   it("round-trips through the URL and keeps unrelated parameters", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { intervention, liveEvent } from "../../../test/support/web/test-records.ts";
 import { RecordStore } from "./record-store.ts";
-import { intervention, liveEvent } from "./test-records.ts";
 
 describe("RecordStore", () => {
   it("replaces everything on a snapshot", () => {

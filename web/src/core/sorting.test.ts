@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { intervention } from "../../../test/support/web/test-records.ts";
 import { activeSorted } from "./sorting.ts";
-import { intervention } from "./test-records.ts";
 
 describe("activeSorted", () => {
   it("drops closed interventions and sorts by priority then most recent update", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { intervention, liveEvent } from "../../../test/support/web/test-records.ts";
 import { eventsPerHour, tallyBy } from "./stats.ts";
-import { intervention, liveEvent } from "./test-records.ts";
 
 describe("tallyBy", () => {
   it("merges spellings, counts empty values apart and sorts largest first", () => {

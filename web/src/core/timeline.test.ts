@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { intervention, liveEvent } from "./test-records.ts";
+import { intervention, liveEvent } from "../../../test/support/web/test-records.ts";
 import { describeEvent, toastText } from "./timeline.ts";
 
 describe("describeEvent", () => {

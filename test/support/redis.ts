@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createConnection, createServer, type Socket } from "node:net";
-import { RedisConnection } from "./redis-connection.ts";
+import { RedisConnection } from "../../src/store/redis-connection.ts";
 
 /** The Redis the tests share; tests only read the environment through here. */
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -1,5 +1,5 @@
 /** Builders for tests: an Intervention with sensible defaults. */
-import type { Intervention, LiveEvent } from "./types.ts";
+import type { Intervention, LiveEvent } from "../../../web/src/core/types.ts";
 
 export function intervention(overrides: Partial<Intervention> = {}): Intervention {
   return {

@@ -1,10 +1,10 @@
 /** Builders of interventions and events for the alert tests, and a commit through a store. */
-import { decideEvents } from "../../domain/changes.ts";
-import { buildColumnMapping } from "../../domain/column-mapping.ts";
-import type { RelayEvent } from "../../domain/events.ts";
-import type { Intervention } from "../../domain/intervention.ts";
-import { normalizeRecord } from "../../domain/normalize.ts";
-import type { EventStore, OutboxEntry } from "../../store/event-store.ts";
+import { decideEvents } from "../../../src/domain/changes.ts";
+import { buildColumnMapping } from "../../../src/domain/column-mapping.ts";
+import type { RelayEvent } from "../../../src/domain/events.ts";
+import type { Intervention } from "../../../src/domain/intervention.ts";
+import { normalizeRecord } from "../../../src/domain/normalize.ts";
+import type { EventStore, OutboxEntry } from "../../../src/store/event-store.ts";
 
 export function intervention(overrides: Partial<Intervention> = {}): Intervention {
   return {

@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../config/config.ts";
-import { createLogger } from "../log/logger.ts";
-import { createRelay, type Relay } from "../relay.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { createLogger } from "../../src/log/logger.ts";
+import { createRelay, type Relay } from "../../src/relay.ts";
 
 export interface TestRelay {
   url: string;

@@ -4,13 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decideEvents } from "../domain/changes.ts";
-import { buildColumnMapping } from "../domain/column-mapping.ts";
-import type { PendingEvent, RelayEvent } from "../domain/events.ts";
-import type { Intervention } from "../domain/intervention.ts";
-import { normalizeRecord } from "../domain/normalize.ts";
-import type { EventStore } from "./event-store.ts";
-import type { Outbox } from "./outbox.ts";
+import { decideEvents } from "../../src/domain/changes.ts";
+import { buildColumnMapping } from "../../src/domain/column-mapping.ts";
+import type { PendingEvent, RelayEvent } from "../../src/domain/events.ts";
+import type { Intervention } from "../../src/domain/intervention.ts";
+import { normalizeRecord } from "../../src/domain/normalize.ts";
+import type { EventStore } from "../../src/store/event-store.ts";
+import type { Outbox } from "../../src/store/outbox.ts";
 
 const mapping = buildColumnMapping();
 
