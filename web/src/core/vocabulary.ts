@@ -80,3 +80,34 @@ export const PRIORITY_GLYPH: Readonly<Record<PriorityKind, string>> = {
 export function isAlarming(record: { statut: string | null; priorite: string | null }): boolean {
   return priorityKind(record.priorite) === "urgente" || statusKind(record.statut) === "bloque";
 }
+
+/** What an alarm is about: a record that became urgent, or one that became blocked. */
+export type AlarmKind = "urgente" | "bloque";
+
+interface AlarmCandidate {
+  type: string;
+  record: { statut: string | null; priorite: string | null };
+  changes?: Readonly<Record<string, { from: unknown; to: unknown }>> | undefined;
+}
+
+/**
+ * Alarms are edges, not states: an event raises one only when its record *becomes* urgent or
+ * blocked (added as such, or changed into it). Other updates of an urgent record, closing it
+ * and removals raise nothing, so a supervisor is not called for a change that needs nobody.
+ */
+export function alarmRaisedBy(event: AlarmCandidate): AlarmKind | null {
+  if (event.type === "record.removed" || isClosed(event.record.statut)) return null;
+  const blocked = statusKind(event.record.statut) === "bloque";
+  const urgent = priorityKind(event.record.priorite) === "urgente";
+  if (event.type === "record.added") return blocked ? "bloque" : urgent ? "urgente" : null;
+  if (event.type !== "record.updated") return null;
+  const statut = event.changes?.statut;
+  if (blocked && statut && statusKind(asText(statut.from)) !== "bloque") return "bloque";
+  const priorite = event.changes?.priorite;
+  if (urgent && priorite && priorityKind(asText(priorite.from)) !== "urgente") return "urgente";
+  return null;
+}
+
+function asText(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
