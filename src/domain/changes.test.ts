@@ -67,32 +67,3 @@ describe("decideEvents", () => {
     );
   });
 });
-
-describe("normalizeRecord", () => {
-  it("maps Grist columns to stable names and derives the département", () => {
-    const record = normalizeRecord(
-      5,
-      {
-        ID2: "INT-5",
-        Agent: "Léa",
-        Localisation: "Cours Napoléon, 20000 Ajaccio",
-        Latitude: "41.92",
-        Longitude: 8.73,
-        Commentaire: "",
-      },
-      mapping,
-    );
-    assert.equal(record.reference, "INT-5");
-    assert.equal(record.departement, "2A");
-    assert.equal(record.latitude, 41.92);
-    assert.equal(record.longitude, 8.73);
-    assert.equal(record.commentaire, null, "empty text is null, as Grist writes it either way");
-  });
-
-  it("honours a mapping written by setup", () => {
-    const custom = buildColumnMapping({ reference: "Code", statut: ["Etat"] });
-    const record = normalizeRecord(1, { Code: "X-1", Etat: "Bloqué" }, custom);
-    assert.equal(record.reference, "X-1");
-    assert.equal(record.statut, "Bloqué");
-  });
-});

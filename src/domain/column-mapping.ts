@@ -1,61 +1,32 @@
 /**
- * Which Grist column feeds each normalized field. Grist renames a column labelled `ID` to `ID2`
- * (grist.md §8), so each field lists candidate column ids; the first present in a row wins.
+ * Which Grist column feeds each normalized field: the vocabulary's candidates, which an
+ * operator's mapping file (written by `setup`) may override field by field.
  */
 import { z } from "zod";
+import { byField, GRIST_COLUMNS, MAPPED_FIELDS, type MappedField } from "./vocabulary.ts";
 
 const Candidates = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
+const candidatesShape = byField(() => Candidates);
+
 export const ColumnMappingFileSchema = z
   .object({
-    reference: Candidates,
-    agent: Candidates,
-    localisation: Candidates,
-    type: Candidates,
-    statut: Candidates,
-    priorite: Candidates,
-    derniereMaj: Candidates,
-    commentaire: Candidates,
-    latitude: Candidates,
-    longitude: Candidates,
+    ...candidatesShape,
     /** Columns holding Grist Date/DateTime epoch seconds, decoded to ISO 8601 under `fields`. */
     dateColumns: z.array(z.string().min(1)),
   })
   .partial()
   .strict();
 
-export const MAPPED_FIELDS = [
-  "reference",
-  "agent",
-  "localisation",
-  "type",
-  "statut",
-  "priorite",
-  "derniereMaj",
-  "commentaire",
-  "latitude",
-  "longitude",
-] as const;
-export type MappedField = (typeof MAPPED_FIELDS)[number];
+export { MAPPED_FIELDS, type MappedField } from "./vocabulary.ts";
 
 export interface ColumnMapping {
   readonly columns: Readonly<Record<MappedField, readonly string[]>>;
   readonly dateColumns: ReadonlySet<string>;
 }
 
-/** Defaults matching the guide's `Interventions` table (and its accent-free variants). */
-export const DEFAULT_COLUMNS: Readonly<Record<MappedField, readonly string[]>> = {
-  reference: ["ID2", "ID", "Reference", "Ref"],
-  agent: ["Agent"],
-  localisation: ["Localisation", "Adresse"],
-  type: ["Type"],
-  statut: ["Statut"],
-  priorite: ["Priorite", "Priorité"],
-  derniereMaj: ["Derniere_MAJ", "Derniere_maj", "DerniereMaj"],
-  commentaire: ["Commentaire"],
-  latitude: ["Latitude", "Lat"],
-  longitude: ["Longitude", "Lon", "Lng"],
-};
+/** Defaults matching the guide's `Interventions` table: the vocabulary's candidates. */
+export const DEFAULT_COLUMNS: Readonly<Record<MappedField, readonly string[]>> = GRIST_COLUMNS;
 
 export function buildColumnMapping(
   overrides: z.infer<typeof ColumnMappingFileSchema> = {},

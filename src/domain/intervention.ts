@@ -3,6 +3,7 @@
  * the real Grist column ids are, plus every decoded raw column under `fields`.
  */
 import { z } from "zod";
+import { FIELD_SPECS, MAPPED_FIELDS, type MappedField } from "./vocabulary.ts";
 
 /** Grist row ids are positive integers; posts in the guide's shape may use a string id. */
 export const RecordIdSchema = z.union([
@@ -16,19 +17,24 @@ export const RecordIdSchema = z.union([
 ]);
 export type RecordId = z.infer<typeof RecordIdSchema>;
 
+const VALUE_SCHEMAS = {
+  text: z.string().nullable(),
+  /** ISO 8601, from Grist's epoch-seconds DateTime. */
+  time: z.string().nullable(),
+  coordinate: z.number().nullable(),
+} as const;
+
+type MappedShape = {
+  [F in MappedField]: (typeof VALUE_SCHEMAS)[(typeof FIELD_SPECS)[F]["kind"]];
+};
+/** One schema per field of the vocabulary, in its order. */
+const mappedShape = Object.fromEntries(
+  MAPPED_FIELDS.map((field) => [field, VALUE_SCHEMAS[FIELD_SPECS[field].kind]]),
+) as MappedShape;
+
 export const InterventionSchema = z.object({
   id: RecordIdSchema,
-  reference: z.string().nullable(),
-  agent: z.string().nullable(),
-  localisation: z.string().nullable(),
-  type: z.string().nullable(),
-  statut: z.string().nullable(),
-  priorite: z.string().nullable(),
-  /** ISO 8601, from Grist's epoch-seconds DateTime. */
-  derniereMaj: z.string().nullable(),
-  commentaire: z.string().nullable(),
-  latitude: z.number().nullable(),
-  longitude: z.number().nullable(),
+  ...mappedShape,
   /** Derived from the French postcode found in `localisation`. */
   departement: z.string().nullable(),
   /** Every raw column, decoded, keyed by Grist column id. */
@@ -37,20 +43,7 @@ export const InterventionSchema = z.object({
 export type Intervention = z.infer<typeof InterventionSchema>;
 
 /** The normalized fields that `changes` is computed over, in display order. */
-export const TRACKED_FIELDS = [
-  "reference",
-  "agent",
-  "localisation",
-  "type",
-  "statut",
-  "priorite",
-  "derniereMaj",
-  "commentaire",
-  "latitude",
-  "longitude",
-  "departement",
-] as const satisfies readonly (keyof Intervention)[];
-export type TrackedField = (typeof TRACKED_FIELDS)[number];
+export { TRACKED_FIELDS, type TrackedField } from "./vocabulary.ts";
 
 /** The key a record is stored under: Grist ids and guide string ids share one namespace. */
 export function recordKey(id: RecordId): string {

@@ -2,6 +2,12 @@
  * Hand-written checks of what the relay sends, on the fields the dashboard uses. A frame that
  * does not fit is dropped (and counted by the caller) instead of breaking the page.
  */
+import {
+  FIELD_SPECS,
+  MAPPED_FIELDS,
+  type MappedField,
+  TRACKED_FIELDS,
+} from "../../../src/domain/vocabulary.ts";
 import type { FieldChange, Intervention, LiveEvent } from "./types.ts";
 
 const EVENT_TYPES: ReadonlySet<string> = new Set([
@@ -9,17 +15,8 @@ const EVENT_TYPES: ReadonlySet<string> = new Set([
   "record.updated",
   "record.removed",
 ]);
-const TEXT_FIELDS = [
-  "reference",
-  "agent",
-  "localisation",
-  "type",
-  "statut",
-  "priorite",
-  "derniereMaj",
-  "commentaire",
-  "departement",
-] as const;
+/** Every field of the vocabulary: coordinates are numbers, the rest text (times are ISO text). */
+const NUMBER_FIELDS = MAPPED_FIELDS.filter((field) => FIELD_SPECS[field].kind === "coordinate");
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -48,14 +45,14 @@ function isRecordId(value: unknown): value is string | number {
  */
 export function parseIntervention(value: unknown): Intervention | null {
   if (!isObject(value) || !isRecordId(value.id)) return null;
-  const record = {
-    id: value.id,
-    latitude: numberOrNull(value.latitude),
-    longitude: numberOrNull(value.longitude),
-    fields: isObject(value.fields) ? value.fields : {},
-  } as Intervention;
-  for (const field of TEXT_FIELDS) record[field] = textOrNull(value[field]);
-  return record;
+  const record: Record<string, unknown> = { id: value.id };
+  for (const field of TRACKED_FIELDS) {
+    record[field] = NUMBER_FIELDS.includes(field as MappedField)
+      ? numberOrNull(value[field])
+      : textOrNull(value[field]);
+  }
+  record.fields = isObject(value.fields) ? value.fields : {};
+  return record as Intervention;
 }
 
 function parseChanges(value: unknown): Record<string, FieldChange> | undefined {
