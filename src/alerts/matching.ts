@@ -1,6 +1,8 @@
 /** Which alert rules an event satisfies. Pure functions over the stored event. */
 import type { RelayEvent } from "../domain/events.ts";
 import type { Intervention } from "../domain/intervention.ts";
+import { enteringEvent, visibility } from "../domain/scope.ts";
+import { sameWord } from "../domain/vocabulary.ts";
 import type { AlertRule, AlertTrigger, ChangeTrigger } from "./rules.ts";
 
 /** `priorite` reads the normalized field, `fields.Equipe` the raw Grist column. */
@@ -9,15 +11,14 @@ export function fieldValue(record: Intervention, field: string): unknown {
   return record[field as keyof Intervention];
 }
 
-// "Bloqué" typed on macOS may arrive decomposed (e + U+0301) while Grist stores it composed:
-// compare in NFC so the operator's file matches what Grist sends.
+/**
+ * The operator's word against the data, with the product's one comparison (case, accents and
+ * spaces ignored): "Bloqué" in the file matches `Bloque`, `bloqué` and ` BLOQUÉ ` in Grist.
+ */
 function sameText(value: unknown, expected: string): boolean {
   if (value === null || value === undefined) return false;
   if (Array.isArray(value)) return value.some((item) => sameText(item, expected));
-  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
-    return false;
-  }
-  return String(value).normalize("NFC") === expected.normalize("NFC");
+  return sameWord(value, expected);
 }
 
 function oneOf(value: unknown, expected: string | readonly string[]): boolean {
@@ -53,9 +54,26 @@ export function triggerMatches(trigger: AlertTrigger, event: RelayEvent): boolea
   );
 }
 
+/**
+ * The event as a rule sees it, or null when the rule does not fire. A rule limited to
+ * départements sees what a subscriber scoped to them would: a record moving into them is an
+ * addition (its former, out-of-scope values never reach the room), a record leaving them is
+ * nothing to alert about.
+ */
+export function eventForRule(rule: AlertRule, event: RelayEvent): RelayEvent | null {
+  if (!rule.sources.includes(event.source)) return null;
+  let seen = event;
+  const departements = rule.departements;
+  if (departements) {
+    const inScope = (record: Intervention) => oneOf(record.departement, departements);
+    const seenAs = visibility(event, inScope);
+    if (seenAs === "hidden" || seenAs === "leaves") return null;
+    if (seenAs === "enters") seen = enteringEvent(event);
+  }
+  if (rule.types && !oneOf(seen.record.type, rule.types)) return null;
+  return rule.triggers.some((trigger) => triggerMatches(trigger, seen)) ? seen : null;
+}
+
 export function ruleMatches(rule: AlertRule, event: RelayEvent): boolean {
-  if (!rule.sources.includes(event.source)) return false;
-  if (rule.departements && !oneOf(event.record.departement, rule.departements)) return false;
-  if (rule.types && !oneOf(event.record.type, rule.types)) return false;
-  return rule.triggers.some((trigger) => triggerMatches(trigger, event));
+  return eventForRule(rule, event) !== null;
 }

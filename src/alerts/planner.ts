@@ -5,7 +5,7 @@
  */
 import type { RelayEvent } from "../domain/events.ts";
 import type { OutboxEntry } from "../store/event-store.ts";
-import { ruleMatches } from "./matching.ts";
+import { eventForRule } from "./matching.ts";
 import { isHttpUrl, renderAlert } from "./message.ts";
 import { type AlertPayload, alertTxnId } from "./payload.ts";
 import type { AlertsConfig } from "./rules.ts";
@@ -28,9 +28,11 @@ export function createAlertPlanner(
   }
   const kinds = new Map(config.destinations.map((d) => [d.name, d.kind]));
 
-  function plan(event: RelayEvent, entries: OutboxEntry[], seen: Set<string>): void {
+  function plan(stored: RelayEvent, entries: OutboxEntry[], seen: Set<string>): void {
     for (const rule of config.rules) {
-      if (!ruleMatches(rule, event)) continue;
+      // As the rule sees it: limited to départements, it never carries a value from outside.
+      const event = eventForRule(rule, stored);
+      if (!event) continue;
       const message = renderAlert(event, rule.title, options);
       for (const destination of rule.destinations) {
         const key = `${event.id}:${destination}`;

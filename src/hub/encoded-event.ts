@@ -3,6 +3,7 @@
  * subscriber that receives it.
  */
 import type { RelayEvent } from "../domain/events.ts";
+import { enteringEvent, leavingEvent } from "../domain/scope.ts";
 import { encodeJsonFrame } from "../sse/frame.ts";
 
 /** `relay`: named events of /events. `guide`: the guide's unnamed messages (/webhook/sse-stream). */
@@ -31,6 +32,7 @@ export class EncodedEvent {
   readonly event: RelayEvent;
   #full: Partial<Record<StreamFormat, Buffer>> = {};
   #leaves: Partial<Record<StreamFormat, Buffer>> = {};
+  #enters: Buffer | undefined;
 
   constructor(event: RelayEvent) {
     this.event = event;
@@ -49,25 +51,21 @@ export class EncodedEvent {
     return bytes;
   }
 
+  /** An update whose record entered what this subscriber sees: an addition, no `changes`. */
+  enters(format: StreamFormat): Buffer {
+    if (format === "guide") return this.full(format);
+    this.#enters ??= encodeJsonFrame("record.added", enteringEvent(this.event), this.event.id);
+    return this.#enters;
+  }
+
   /** A removal that reveals only the id: the record left what this subscriber may see. */
   leaves(format: StreamFormat): Buffer {
     let bytes = this.#leaves[format];
     if (!bytes) {
-      const { id, time, source, record } = this.event;
+      const { id } = this.event;
       bytes =
         format === "relay"
-          ? encodeJsonFrame(
-              "record.removed",
-              {
-                id,
-                type: "record.removed",
-                time,
-                source,
-                record: { id: record.id },
-                reason: "out-of-scope",
-              },
-              id,
-            )
+          ? encodeJsonFrame("record.removed", leavingEvent(this.event), id)
           : encodeJsonFrame(undefined, guideMessage(this.event, true), id);
       this.#leaves[format] = bytes;
     }

@@ -271,6 +271,7 @@ export class Hub {
     if (subscriber.unfiltered) return encoded.full(subscriber.format);
     const seen = visibility(encoded.event, subscriber.filter);
     if (seen === "full") return encoded.full(subscriber.format);
+    if (seen === "enters") return encoded.enters(subscriber.format);
     if (seen === "leaves") return encoded.leaves(subscriber.format);
     return null;
   }

@@ -34,7 +34,7 @@ describe("record filters", () => {
       },
     };
     assert.equal(visibility(event, buildFilter({}, ["13"])), "leaves");
-    assert.equal(visibility(event, buildFilter({}, ["69"])), "full");
+    assert.equal(visibility(event, buildFilter({}, ["69"])), "enters");
     assert.equal(visibility(event, buildFilter({}, ["75"])), "hidden");
   });
 });

@@ -1,22 +1,23 @@
 /**
  * Which records a subscriber may see: the filters it asked for (query string) intersected with
  * the départements its token allows. Evaluated on the server so a scoped token never receives
- * a record outside its scope.
+ * a record, nor a former value of one, outside its scope (src/domain/scope.ts).
  */
 import type { RelayEvent } from "../domain/events.ts";
-import { type Intervention, TRACKED_FIELDS } from "../domain/intervention.ts";
+import type { Intervention } from "../domain/intervention.ts";
+import {
+  eventAsSeen,
+  type LeavingEvent,
+  visibility as seenAs,
+  type Visibility,
+} from "../domain/scope.ts";
+import { FILTER_FIELDS, type FilterField, fold } from "../domain/vocabulary.ts";
 
-export const FILTER_FIELDS = ["departement", "statut", "priorite", "type", "agent"] as const;
-export type FilterField = (typeof FILTER_FIELDS)[number];
+export type { Visibility };
+export { FILTER_FIELDS, type FilterField };
 
-/** Case- and accent-insensitive: "Bloque", "bloqué" and "Bloqué" are one value. */
-export function matchKey(value: string): string {
-  return value
-    .normalize("NFD")
-    .replace(/\p{Diacritic}/gu, "")
-    .trim()
-    .toLowerCase();
-}
+/** The one text comparison: "Bloque", " bloqué" and "BLOQUÉ" are one value. */
+export const matchKey = fold;
 
 export interface RecordFilter {
   /** Allowed values per field, as match keys; absent field = no restriction. */
@@ -53,37 +54,29 @@ export function buildFilter(
 
 export function recordMatches(record: Intervention, filter: RecordFilter): boolean {
   if (filter.scope !== null) {
-    if (record.departement === null || !filter.scope.has(matchKey(record.departement)))
+    if (typeof record.departement !== "string" || !filter.scope.has(matchKey(record.departement)))
       return false;
   }
   for (const field of FILTER_FIELDS) {
     const allowed = filter.fields[field];
     if (!allowed) continue;
     const value = record[field];
-    if (value === null || !allowed.has(matchKey(value))) return false;
+    if (typeof value !== "string" || !allowed.has(matchKey(value))) return false;
   }
   return true;
 }
 
-/** The state before an update, rebuilt from `changes` (enough for filtering). */
-export function previousRecord(event: RelayEvent): Intervention | null {
-  if (event.type !== "record.updated" || !event.changes) return null;
-  const previous: Record<string, unknown> = { ...event.record };
-  for (const field of TRACKED_FIELDS) {
-    const change = event.changes[field];
-    if (change) previous[field] = change.from;
-  }
-  return previous as Intervention;
+/** How an event reaches a subscriber with this filter (see `Visibility`). */
+export function visibility(event: RelayEvent, filter: RecordFilter): Visibility {
+  if (isUnfiltered(filter)) return "full";
+  return seenAs(event, (record) => recordMatches(record, filter));
 }
 
-export type Visibility = "full" | "leaves" | "hidden";
-
-/**
- * "full": send the event. "leaves": the record was visible and no longer is — tell the client
- * to drop it without revealing its new content. "hidden": nothing to send.
- */
-export function visibility(event: RelayEvent, filter: RecordFilter): Visibility {
-  if (recordMatches(event.record, filter)) return "full";
-  const previous = previousRecord(event);
-  return previous && recordMatches(previous, filter) ? "leaves" : "hidden";
+/** The event as this filter lets it be seen (an addition, an id-only removal), or null. */
+export function filterEvent(
+  event: RelayEvent,
+  filter: RecordFilter,
+): RelayEvent | LeavingEvent | null {
+  if (isUnfiltered(filter)) return event;
+  return eventAsSeen(event, (record) => recordMatches(record, filter));
 }

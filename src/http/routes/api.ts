@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { RelayError } from "../../errors.ts";
 import type { Hub } from "../../hub/hub.ts";
-import { buildFilter, isUnfiltered, recordMatches, visibility } from "../../hub/record-filter.ts";
+import { buildFilter, filterEvent, isUnfiltered, recordMatches } from "../../hub/record-filter.ts";
 import type { EventStore } from "../../store/event-store.ts";
 import type { Outbox } from "../../store/outbox.ts";
 import type { Authorize } from "../authorize.ts";
@@ -63,9 +63,9 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
       events = page.events;
     }
     const filter = buildFilter(filters, principal.departements);
-    const visible = isUnfiltered(filter)
-      ? (events ?? [])
-      : (events ?? []).filter((event) => visibility(event, filter) === "full");
+    // As a stream with the same filter would show them: a record entering the scope is an
+    // addition, one leaving it a removal naming only its id, never a value from outside.
+    const visible = (events ?? []).flatMap((event) => filterEvent(event, filter) ?? []);
     // The relay's own record of the newest event: reading the whole state here would cost a
     // full snapshot per timeline request.
     return { events: visible, lastEventId: state.lastEventId };
