@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { intervention, relayEvent } from "../../test/support/alerts/events.ts";
-import { ruleMatches, triggerMatches } from "./matching.ts";
+import { eventForRule, ruleMatches, triggerMatches } from "./matching.ts";
 import { type AlertRule, defaultAlertRules } from "./rules.ts";
 
 const [urgence, blocage] = defaultAlertRules(["tchap"]) as [AlertRule, AlertRule];
@@ -102,5 +102,69 @@ describe("alert rule matching", () => {
       triggerMatches({ on: "record.added", where: { statut: ["Bloqué", "En cours"] } }, event),
     );
     assert.ok(!triggerMatches({ on: "record.added", where: { "fields.Equipes": "Sud" } }, event));
+  });
+
+  it("compares the operator's words as the dashboard does: case, accents and spaces ignored", () => {
+    for (const statut of ["Bloque", "bloqué", " BLOQUÉ "]) {
+      const event = relayEvent({
+        type: "record.updated",
+        record: intervention({ statut }),
+        changes: { statut: { from: "En cours", to: statut } },
+      });
+      assert.ok(triggerMatches({ on: "change", field: "statut", to: "Bloqué" }, event), statut);
+      assert.deepEqual(names(event), ["blocage"], statut);
+    }
+  });
+
+  it("does not alert when an urgent intervention is closed, even raised to Urgente on the way", () => {
+    const closing = relayEvent({
+      type: "record.updated",
+      record: intervention({ statut: "Terminé", priorite: "Urgente" }),
+      changes: { statut: { from: "Bloqué", to: "Terminé" } },
+    });
+    const raisedAndClosed = relayEvent({
+      type: "record.updated",
+      record: intervention({ statut: "Annulé", priorite: "Urgente" }),
+      changes: {
+        statut: { from: "En cours", to: "Annulé" },
+        priorite: { from: "Haute", to: "Urgente" },
+      },
+    });
+    const unseenClosed = relayEvent({
+      type: "record.updated",
+      record: intervention({ statut: "Terminé", priorite: "Urgente" }),
+      changes: {},
+    });
+    assert.deepEqual([names(closing), names(raisedAndClosed), names(unseenClosed)], [[], [], []]);
+  });
+
+  it("sees a record entering a rule's départements as added, without its former values", () => {
+    const rule: AlertRule = {
+      ...blocage,
+      departements: ["13"],
+      triggers: [{ on: "record.added" }, { on: "change", field: "statut" }],
+    };
+    const moved = relayEvent({
+      type: "record.updated",
+      record: intervention({
+        statut: "Bloqué",
+        departement: "13",
+        localisation: "13002 Marseille",
+      }),
+      changes: {
+        localisation: { from: "69002 Lyon", to: "13002 Marseille" },
+        departement: { from: "69", to: "13" },
+        statut: { from: "En cours", to: "Bloqué" },
+      },
+    });
+    const seen = eventForRule(rule, moved);
+    assert.equal(seen?.type, "record.added");
+    assert.equal(seen?.changes, undefined);
+    const back = relayEvent({
+      type: "record.updated",
+      record: intervention({ departement: "69" }),
+      changes: { departement: { from: "13", to: "69" } },
+    });
+    assert.equal(eventForRule(rule, back), null, "leaving the départements alerts nothing");
   });
 });

@@ -2,7 +2,7 @@
 import type { RelayEvent } from "../domain/events.ts";
 import type { Intervention } from "../domain/intervention.ts";
 import { enteringEvent, visibility } from "../domain/scope.ts";
-import { sameWord } from "../domain/vocabulary.ts";
+import { alarmsRaisedBy, sameWord } from "../domain/vocabulary.ts";
 import type { AlertRule, AlertTrigger, ChangeTrigger } from "./rules.ts";
 
 /** `priorite` reads the normalized field, `fields.Equipe` the raw Grist column. */
@@ -48,6 +48,8 @@ function changeMatches(trigger: ChangeTrigger, event: RelayEvent): boolean {
 
 export function triggerMatches(trigger: AlertTrigger, event: RelayEvent): boolean {
   if (trigger.on === "change") return changeMatches(trigger, event);
+  // The dashboard's own rule (toast and sound), so the room and the screen agree.
+  if (trigger.on === "alarm") return alarmsRaisedBy(event).includes(trigger.kind);
   if (event.type !== trigger.on) return false;
   return Object.entries(trigger.where ?? {}).every(([field, expected]) =>
     oneOf(fieldValue(event.record, field), expected),

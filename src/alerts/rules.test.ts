@@ -86,6 +86,24 @@ describe("alert configuration", () => {
     assert.match(issues.find((i) => i.path === "destinations[1].secret")?.message ?? "", /16/);
   });
 
+  it("accepts alarm triggers of the two kinds the dashboard knows, and only those", () => {
+    const rules = (kind: string) => [
+      { name: "r", triggers: [{ on: "alarm", kind }], destinations: ["tchap"] },
+    ];
+    const config = parseAlertsConfig(
+      { destinations: [matrix], rules: rules("bloque") },
+      { baseDir: dir },
+    );
+    assert.deepEqual(config.rules[0]?.triggers, [{ on: "alarm", kind: "bloque" }]);
+    const issues = issuesOf(() =>
+      parseAlertsConfig({ destinations: [matrix], rules: rules("rouge") }, { baseDir: dir }),
+    );
+    assert.deepEqual(
+      issues.map((issue) => issue.path),
+      ["rules[0].triggers[0].kind"],
+    );
+  });
+
   it("reports rules naming an unknown destination and duplicate names", () => {
     const issues = issuesOf(() =>
       parseAlertsConfig(

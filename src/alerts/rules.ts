@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { EVENT_SOURCES, type EventSource } from "../domain/events.ts";
-import { TRACKED_FIELDS } from "../domain/intervention.ts";
+import { ALARM_KINDS, TRACKED_FIELDS } from "../domain/vocabulary.ts";
 
 /** Room ids start with `!`; since room version 12 they no longer carry `:server`. */
 const ROOM_ID = /^![^\s/]{1,255}$/;
@@ -36,9 +36,16 @@ const changeTriggerSchema = z.strictObject({
   from: valuesSchema.optional(),
   to: valuesSchema.optional(),
 });
-const triggerSchema = z.discriminatedUnion("on", [recordTriggerSchema, changeTriggerSchema], {
-  error: "« on » attendu : record.added, record.updated, record.removed ou change",
+/** The record *became* urgent or blocked: the dashboard's alarm rule (`alarmsRaisedBy`). */
+const alarmTriggerSchema = z.strictObject({
+  on: z.literal("alarm"),
+  kind: z.enum(ALARM_KINDS),
 });
+const triggerSchema = z.discriminatedUnion(
+  "on",
+  [recordTriggerSchema, changeTriggerSchema, alarmTriggerSchema],
+  { error: "« on » attendu : record.added, record.updated, record.removed, change ou alarm" },
+);
 
 const ruleSchema = z.strictObject({
   name: nameSchema,
@@ -88,7 +95,8 @@ type AlertsFile = z.infer<typeof fileSchema>;
 
 export type RecordTrigger = z.infer<typeof recordTriggerSchema>;
 export type ChangeTrigger = z.infer<typeof changeTriggerSchema>;
-export type AlertTrigger = RecordTrigger | ChangeTrigger;
+export type AlarmTrigger = z.infer<typeof alarmTriggerSchema>;
+export type AlertTrigger = RecordTrigger | ChangeTrigger | AlarmTrigger;
 
 export interface AlertRule {
   name: string;
@@ -157,7 +165,10 @@ export const DEFAULT_MATRIX_MIN_INTERVAL_MS = 1000;
  */
 const DEFAULT_SOURCES: EventSource[] = ["webhook", "reconciliation"];
 
-/** The guide's two cases: an intervention becomes urgent, an intervention becomes blocked. */
+/**
+ * The guide's two cases: an intervention becomes urgent, an intervention becomes blocked —
+ * edges, as on the dashboard: never for another update of an urgent row, never for closing it.
+ */
 export function defaultAlertRules(destinations: readonly string[]): AlertRule[] {
   const common = { departements: null, types: null, sources: [...DEFAULT_SOURCES] };
   return [
@@ -165,20 +176,14 @@ export function defaultAlertRules(destinations: readonly string[]): AlertRule[] 
       ...common,
       name: "urgence",
       title: "🚨 Intervention urgente",
-      triggers: [
-        { on: "record.added", where: { priorite: "Urgente" } },
-        { on: "change", field: "priorite", to: "Urgente" },
-      ],
+      triggers: [{ on: "alarm", kind: "urgente" }],
       destinations: [...destinations],
     },
     {
       ...common,
       name: "blocage",
       title: "⛔ Intervention bloquée",
-      triggers: [
-        { on: "record.added", where: { statut: "Bloqué" } },
-        { on: "change", field: "statut", to: "Bloqué" },
-      ],
+      triggers: [{ on: "alarm", kind: "bloque" }],
       destinations: [...destinations],
     },
   ];
