@@ -5,6 +5,7 @@
  */
 import type { RelayEvent } from "../domain/events.ts";
 import type { Intervention } from "../domain/intervention.ts";
+import { FIELD_LABELS } from "../domain/vocabulary.ts";
 
 export interface RenderedAlert {
   /** First line, e.g. "🚨 Intervention urgente : INT-001". */
@@ -22,15 +23,8 @@ export interface MatrixMessageContent {
   formatted_body: string;
 }
 
-const LABELS: Record<string, string> = {
-  reference: "Référence",
-  agent: "Agent",
-  localisation: "Localisation",
-  type: "Type",
-  statut: "Statut",
-  priorite: "Priorité",
-  commentaire: "Commentaire",
-};
+/** French field names, from the vocabulary: the room reads the dashboard's words. */
+const LABELS: Readonly<Record<string, string>> = FIELD_LABELS;
 /** Shown after the change lines, for context, unless they are the change itself. */
 const CONTEXT_FIELDS = ["agent", "localisation", "type", "statut", "priorite", "commentaire"];
 /** Changes worth a line; the update time and derived coordinates are noise in a chat. */

@@ -2,11 +2,14 @@
  * The list filters and their place in the URL, so a filtered view can be bookmarked on a wall
  * screen. Parameter names match the relay's own `/events` filters.
  */
+
+import { FILTER_FIELDS, type FilterField } from "../../../src/domain/vocabulary.ts";
 import type { Intervention } from "./types.ts";
 import { fold } from "./vocabulary.ts";
 
-export const SELECT_FILTERS = ["departement", "type", "statut", "priorite", "agent"] as const;
-export type SelectFilter = (typeof SELECT_FILTERS)[number];
+/** The relay's own filter fields (the vocabulary's), so a dashboard URL is a valid stream query. */
+export const SELECT_FILTERS = FILTER_FIELDS;
+export type SelectFilter = FilterField;
 
 export type Filters = Record<SelectFilter, string> & { q: string };
 
