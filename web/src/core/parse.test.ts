@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { buildColumnMapping } from "../../../src/domain/column-mapping.ts";
+import { RelayEventSchema } from "../../../src/domain/events.ts";
+import { normalizeRecord } from "../../../src/domain/normalize.ts";
+import { decodeRow } from "../../../src/grist/decode.ts";
 import {
   parseAppConfig,
   parseEventsPage,
@@ -120,5 +125,66 @@ describe("parseRelayStatus", () => {
     assert.equal(status?.subscribers, 3);
     assert.equal(status?.lastReconciliation, null);
     assert.deepEqual(status?.alerts, { pending: 0, sent: 4, failed: 1 });
+  });
+});
+
+describe("the page's hand-written check and the relay's event schema", () => {
+  /** Every row Grist posted in the captures of test/fixtures/grist/, normalized by the relay. */
+  function capturedRecords() {
+    const dir = new URL("../../../test/fixtures/grist/", import.meta.url);
+    const mapping = buildColumnMapping();
+    const records = [];
+    for (const name of readdirSync(dir).filter((file) => file.endsWith(".json"))) {
+      const capture = JSON.parse(readFileSync(new URL(name, dir), "utf8")) as {
+        webhook_posts?: { json_body?: unknown }[];
+      };
+      for (const post of capture.webhook_posts ?? []) {
+        if (!Array.isArray(post.json_body)) continue;
+        for (const { id, ...cells } of post.json_body as { id: number }[]) {
+          records.push(normalizeRecord(id, decodeRow(cells, mapping.dateColumns), mapping));
+        }
+      }
+    }
+    return records;
+  }
+
+  it("reads every event the relay would stream from the captured rows as the schema does", () => {
+    const records = capturedRecords();
+    assert.ok(records.length >= 20, `${records.length} captured rows`);
+    const events = records.flatMap((record, index) => {
+      const base = { id: String(index + 1), time: "2026-11-24T09:30:01.120Z", record };
+      const updated = {
+        ...base,
+        type: "record.updated",
+        source: "reconciliation",
+        changes: { statut: { from: "En cours", to: record.statut } },
+      };
+      return [
+        { ...base, type: "record.added", source: "webhook" },
+        updated,
+        { ...base, type: "record.removed", source: "sync" },
+      ];
+    });
+    for (const event of events) {
+      const wire = JSON.parse(JSON.stringify(event));
+      const schema = RelayEventSchema.parse(wire);
+      assert.deepEqual(parseRelayEvent(wire), schema, `${event.type} of record ${event.record.id}`);
+    }
+  });
+
+  it("refuses what the schema refuses on the fields the page relies on", () => {
+    const [record] = capturedRecords();
+    const good = { id: "1", type: "record.added", time: "t", source: "webhook", record };
+    const bad = [
+      { ...good, type: "record.moved" },
+      { ...good, id: 1 },
+      { ...good, record: { ...record, id: "" } },
+      { ...good, record: null },
+    ];
+    for (const event of bad) {
+      const wire = JSON.parse(JSON.stringify(event));
+      assert.equal(RelayEventSchema.safeParse(wire).success, false);
+      assert.equal(parseRelayEvent(wire), null, JSON.stringify(event).slice(0, 80));
+    }
   });
 });
