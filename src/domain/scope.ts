@@ -12,15 +12,24 @@ import { TRACKED_FIELDS } from "./vocabulary.ts";
 /** Which records a subscriber sees. */
 export type RecordPredicate = (record: Intervention) => boolean;
 
+/** Rebuilt once per event, not once per filtered subscriber the event is fanned out to. */
+const previousByEvent = new WeakMap<RelayEvent, Intervention | null>();
+
 /** The state before an update, rebuilt from `changes`; null when there is none to rebuild. */
 export function previousRecord(event: RelayEvent): Intervention | null {
-  if (event.type !== "record.updated" || !event.changes) return null;
-  const previous: Record<string, unknown> = { ...event.record };
-  for (const field of TRACKED_FIELDS) {
-    const change = event.changes[field];
-    if (change) previous[field] = change.from;
+  const known = previousByEvent.get(event);
+  if (known !== undefined) return known;
+  let previous: Intervention | null = null;
+  if (event.type === "record.updated" && event.changes) {
+    const rebuilt: Record<string, unknown> = { ...event.record };
+    for (const field of TRACKED_FIELDS) {
+      const change = event.changes[field];
+      if (change) rebuilt[field] = change.from;
+    }
+    previous = rebuilt as Intervention;
   }
-  return previous as Intervention;
+  previousByEvent.set(event, previous);
+  return previous;
 }
 
 /**
