@@ -103,7 +103,7 @@ describe("alert dispatcher", () => {
     assert.equal(message?.roomId, ROOM);
     assert.equal(message?.sender, BOT);
     assert.deepEqual(message?.content, {
-      msgtype: "m.notice",
+      msgtype: "m.text",
       body: [
         "🚨 Intervention urgente : INT-001",
         "Nouvelle intervention",

@@ -12,7 +12,7 @@ import type { MatrixMessageContent } from "./message.ts";
 const TOKEN = "syt_bot_secret";
 const ROOM = "!alertes:agent.dinum.tchap.gouv.fr";
 const content: MatrixMessageContent = {
-  msgtype: "m.notice",
+  msgtype: "m.text",
   body: "test",
   format: "org.matrix.custom.html",
   formatted_body: "<p>test</p>",

@@ -49,10 +49,10 @@ describe("alert message", () => {
     );
   });
 
-  it("is an m.notice with a plain body and an org.matrix.custom.html body", () => {
+  it("is an m.text with a plain body and an org.matrix.custom.html body", () => {
     const alert = renderAlert(becameUrgent, "Alerte", {});
     assert.deepEqual(toMatrixContent(alert), {
-      msgtype: "m.notice",
+      msgtype: "m.text",
       body: alert.text,
       format: "org.matrix.custom.html",
       formatted_body: alert.html,

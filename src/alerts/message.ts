@@ -17,7 +17,7 @@ export interface RenderedAlert {
 }
 
 export interface MatrixMessageContent {
-  msgtype: "m.notice";
+  msgtype: "m.text";
   body: string;
   format: "org.matrix.custom.html";
   formatted_body: string;
@@ -138,10 +138,14 @@ export function renderAlert(
   return { title, text, html, link };
 }
 
-/** `m.notice`: clients show it as a bot message and bots must never answer it (no loops). */
+/**
+ * `m.text`, not `m.notice`: the default push rule `.m.rule.suppress_notices` silences every
+ * notice, so an urgent alert sent as one would ring no supervisor's phone. Bots reading the
+ * room must therefore ignore the relay's account themselves.
+ */
 export function toMatrixContent(alert: Pick<RenderedAlert, "text" | "html">): MatrixMessageContent {
   return {
-    msgtype: "m.notice",
+    msgtype: "m.text",
     body: alert.text,
     format: "org.matrix.custom.html",
     formatted_body: alert.html,

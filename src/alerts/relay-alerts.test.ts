@@ -67,7 +67,7 @@ describe("alerts sent by the relay", () => {
       body: string;
       formatted_body: string;
     };
-    assert.equal(content.msgtype, "m.notice");
+    assert.equal(content.msgtype, "m.text");
     assert.match(content.body, /INT-001/);
     assert.ok(!content.formatted_body.includes("<img"), "the comment is escaped in HTML");
     assert.match(content.formatted_body, /&lt;img/);

@@ -67,7 +67,7 @@ describe("grist-realtime alert test", () => {
     );
     assert.equal(homeserver.messages.length, before + 1);
     const content = homeserver.messages.at(-1)?.content;
-    assert.equal(content?.msgtype, "m.notice");
+    assert.equal(content?.msgtype, "m.text");
     assert.match(String(content?.body), /^✅ Essai d'alerte grist-realtime/);
   });
 

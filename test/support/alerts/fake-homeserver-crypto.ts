@@ -1,0 +1,116 @@
+/**
+ * The end-to-end encryption endpoints of the fake homeserver (spec "End-to-end encryption",
+ * "Cross-signing"): device and one-time keys, key queries and claims, to-device messages, and
+ * the cross-signing uploads, the first behind user-interactive auth with the account password.
+ */
+import { type Caller, error, ok, type Reply } from "./fake-homeserver.ts";
+import type { HomeserverState } from "./fake-homeserver-state.ts";
+
+const CLIENT = "/_matrix/client/v3";
+const TO_DEVICE = /^\/_matrix\/client\/v3\/sendToDevice\/([^/]+)\/([^/]+)$/;
+
+type Json = Record<string, unknown>;
+
+function parse(body: Buffer | null): Json | null {
+  if (body === null) return null;
+  try {
+    const value = JSON.parse(body.toString("utf8") || "{}");
+    return typeof value === "object" && value !== null ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function handleCrypto(
+  state: HomeserverState,
+  caller: Caller,
+  method: string,
+  path: string,
+  readBody: () => Promise<Buffer | null>,
+  passwords: Record<string, string> = {},
+): Promise<Reply | null> {
+  const isPost = method === "POST";
+  if (isPost && path === `${CLIENT}/keys/upload`) {
+    const body = parse(await readBody());
+    if (!body) return error(400, "M_NOT_JSON", "Content not JSON.");
+    const count = state.uploadKeys(caller.userId, caller.deviceId, body);
+    return ok({ one_time_key_counts: { signed_curve25519: count } });
+  }
+  if (isPost && path === `${CLIENT}/keys/query`) {
+    const body = parse(await readBody());
+    const wanted = Object.keys((body?.device_keys as object) ?? {});
+    const pick = (name: string) =>
+      Object.fromEntries(
+        wanted.flatMap((userId) => {
+          const key = state.crossSigning.get(userId)?.[name];
+          return key ? [[userId, key]] : [];
+        }),
+      );
+    return ok({
+      device_keys: Object.fromEntries(
+        wanted.map((userId) => [userId, Object.fromEntries(state.deviceKeys.get(userId) ?? [])]),
+      ),
+      master_keys: pick("master_key"),
+      self_signing_keys: pick("self_signing_key"),
+      // A user-signing key is only ever shown to its owner.
+      user_signing_keys: Object.fromEntries(
+        Object.entries(pick("user_signing_key")).filter(([userId]) => userId === caller.userId),
+      ),
+      failures: {},
+    });
+  }
+  if (isPost && path === `${CLIENT}/keys/claim`) {
+    const body = parse(await readBody());
+    const claimed: Record<string, Record<string, unknown>> = {};
+    const wanted = (body?.one_time_keys ?? {}) as Record<string, Record<string, string>>;
+    for (const [userId, devices] of Object.entries(wanted)) {
+      for (const [deviceId, algorithm] of Object.entries(devices)) {
+        const key = state.claimKey(userId, deviceId, algorithm);
+        if (key) claimed[userId] = { ...claimed[userId], [deviceId]: key };
+      }
+    }
+    return ok({ one_time_keys: claimed, failures: {} });
+  }
+  const toDevice = TO_DEVICE.exec(path);
+  if (toDevice && method === "PUT") {
+    const body = parse(await readBody());
+    const messages = (body?.messages ?? {}) as Record<string, Record<string, object>>;
+    state.sendToDevice(caller.userId, decodeURIComponent(toDevice[1] ?? ""), messages);
+    return ok({});
+  }
+  if (isPost && path === `${CLIENT}/keys/device_signing/upload`) {
+    const body = parse(await readBody());
+    if (!body) return error(400, "M_NOT_JSON", "Content not JSON.");
+    const auth = (body.auth ?? {}) as Json;
+    const identifier = (auth.identifier ?? {}) as Json;
+    const firstTime = !state.crossSigning.has(caller.userId);
+    // Uploading keys for the first time needs no auth on some servers; replacing them always
+    // does. This fake always asks, like Synapse does for replacement.
+    const password = passwords[caller.userId];
+    const authenticated =
+      auth.type === "m.login.password" &&
+      (identifier.user === caller.userId || auth.user === caller.userId) &&
+      password !== undefined &&
+      auth.password === password;
+    if (!authenticated) {
+      return {
+        status: 401,
+        body: {
+          flows: [{ stages: ["m.login.password"] }],
+          params: {},
+          session: "fake-uia",
+          ...(auth.type ? { errcode: "M_FORBIDDEN", error: "Invalid password" } : {}),
+          first_time: firstTime,
+        },
+      };
+    }
+    state.uploadCrossSigning(caller.userId, body);
+    return ok({});
+  }
+  if (isPost && path === `${CLIENT}/keys/signatures/upload`) {
+    const body = parse(await readBody());
+    state.uploadSignatures((body ?? {}) as Record<string, Record<string, Json>>);
+    return ok({ failures: {} });
+  }
+  return null;
+}
