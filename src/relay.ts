@@ -156,6 +156,14 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
         metrics: prometheus,
         logger: logger.child({ module: "alerts" }),
         ...(alertLease ? { lease: alertLease } : {}),
+        ...(config.TCHAP_STORE_KEY
+          ? {
+              matrixCrypto: {
+                storeDir: join(config.DATA_DIR, "tchap"),
+                storeSecret: config.TCHAP_STORE_KEY,
+              },
+            }
+          : {}),
       })
     : null;
   if (alerts) store.onAppended(alerts.onCommitted);

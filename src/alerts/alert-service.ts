@@ -8,6 +8,7 @@ import type { OutboxEntry } from "../store/event-store.ts";
 import type { Outbox } from "../store/outbox.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { AlertDispatcher, type AlertLease, type AlertLogger } from "./dispatcher.ts";
+import type { MatrixCryptoSettings } from "./matrix-sender.ts";
 import type { AlertMetrics } from "./metrics.ts";
 import { createAlertPlanner } from "./planner.ts";
 import type { AlertsConfig } from "./rules.ts";
@@ -27,6 +28,8 @@ export interface AlertServiceOptions {
   maxAttempts?: number;
   /** Overrides `delivery.backoffBaseMs` / `backoffMaxMs` of the configuration file. */
   backoff?: BackoffOptions;
+  /** Store directory and secret for Matrix rooms that are end-to-end encrypted. */
+  matrixCrypto?: MatrixCryptoSettings;
 }
 
 export interface AlertService {
@@ -47,12 +50,34 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
     onError: (error, event) =>
       logger?.error({ err: error, eventId: event.id }, "alerte non planifiée pour cet événement"),
   });
+  const senders = createSenders(
+    options.config,
+    options.matrixCrypto ? { matrixCrypto: options.matrixCrypto } : {},
+  );
+  const closeSenders = () =>
+    Promise.all([...senders.values()].map((sender) => sender.close?.())).then(() => undefined);
+  const lease = options.lease;
   const dispatcher = new AlertDispatcher({
     outbox: options.outbox,
-    senders: createSenders(options.config),
+    senders,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(logger ? { logger } : {}),
-    ...(options.lease ? { lease: options.lease } : {}),
+    ...(lease
+      ? {
+          lease: {
+            // An instance that does not hold the lease runs no Matrix session: another does.
+            async runExclusive(fn: (signal: AbortSignal) => Promise<void>) {
+              let held = false;
+              const result = await lease.runExclusive((signal) => {
+                held = true;
+                return fn(signal);
+              });
+              if (!held) await closeSenders();
+              return result;
+            },
+          },
+        }
+      : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
     maxAttempts: options.maxAttempts ?? delivery?.maxAttempts,
     backoff: options.backoff ?? {
@@ -74,6 +99,6 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
       dispatcher.wake();
     },
     start: () => dispatcher.start(),
-    stop: () => dispatcher.stop(),
+    stop: () => dispatcher.stop().then(closeSenders),
   };
 }

@@ -141,6 +141,7 @@ describe("Matrix client", () => {
     assert.deepEqual(await matrixWhoAmI(target()), {
       ok: true,
       userId: "@bot:agent.dinum.tchap.gouv.fr",
+      deviceId: "FAKEDEVICE",
     });
     const bad = await matrixWhoAmI({ ...target(), accessToken: "nope" });
     assert.ok(!bad.ok && bad.kind === "bad-token");

@@ -129,11 +129,11 @@ export async function sendMatrixMessage(
   return classify(response, now());
 }
 
-/** `GET /account/whoami`: checks the token and tells which account the bot is. */
+/** `GET /account/whoami`: checks the token and tells which account and device the bot is. */
 export async function matrixWhoAmI(
   target: Pick<MatrixTarget, "homeserverUrl" | "accessToken">,
   options: MatrixCallOptions = {},
-): Promise<{ ok: true; userId: string } | DeliveryFailure> {
+): Promise<{ ok: true; userId: string; deviceId: string | null } | DeliveryFailure> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let response: Response;
   try {
@@ -150,5 +150,46 @@ export async function matrixWhoAmI(
   if (typeof body.user_id !== "string") {
     return failure("rejected", "réponse inattendue de /account/whoami");
   }
-  return { ok: true, userId: remoteText(body.user_id, 255) ?? "" };
+  const deviceId = typeof body.device_id === "string" ? remoteText(body.device_id, 255) : null;
+  return { ok: true, userId: remoteText(body.user_id, 255) ?? "", deviceId };
+}
+
+/**
+ * `GET /rooms/{roomId}/state/m.room.encryption/`: true when the room is end-to-end encrypted
+ * (the event exists), false when it is not (404 M_NOT_FOUND). Encryption cannot be turned off
+ * once on, so a caller may remember a true answer.
+ */
+export async function matrixRoomEncrypted(
+  target: MatrixTarget,
+  options: MatrixCallOptions = {},
+): Promise<{ ok: true; encrypted: boolean } | DeliveryFailure> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const path = `/rooms/${encodeURIComponent(target.roomId)}/state/m.room.encryption/`;
+  let response: Response;
+  try {
+    response = await (options.fetch ?? fetch)(clientUrl(target.homeserverUrl, path), {
+      headers: authHeaders(target.accessToken),
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    return networkFailure(error, timeoutMs);
+  }
+  if (response.ok) {
+    await readSmallJson(response);
+    return { ok: true, encrypted: true };
+  }
+  if (response.status === 404) {
+    const body = await readSmallJson(response);
+    const errcode = errcodeOf(body);
+    if (errcode === "M_NOT_FOUND") return { ok: true, encrypted: false };
+    return failure(
+      "unknown-room",
+      `salon inconnu ou bot non membre (${describe(404, errcode, body)})`,
+      {
+        status: 404,
+      },
+    );
+  }
+  return classify(response, (options.now ?? Date.now)());
 }

@@ -1,7 +1,6 @@
 /** One sender per configured destination: turns a stored alert into a Matrix or HTTP call. */
 import type { DeliveryOutcome } from "./delivery.ts";
-import { sendMatrixMessage } from "./matrix-client.ts";
-import { toMatrixContent } from "./message.ts";
+import { createMatrixSender, type MatrixCryptoSettings } from "./matrix-sender.ts";
 import { sendOutgoingWebhook } from "./outgoing-webhook.ts";
 import type { AlertPayload } from "./payload.ts";
 import type { AlertDestination, AlertsConfig } from "./rules.ts";
@@ -10,6 +9,8 @@ export interface AlertSender {
   /** Pacing between two messages to this destination. */
   readonly minIntervalMs: number;
   send(key: string, payload: AlertPayload): Promise<DeliveryOutcome>;
+  /** Releases what the sender holds between sends (the Matrix encrypting session). */
+  close?(): Promise<void>;
 }
 
 export interface SenderOptions {
@@ -17,6 +18,8 @@ export interface SenderOptions {
   /** Per request; defaults to 10 000 ms. */
   timeoutMs?: number;
   now?: () => number;
+  /** For Matrix destinations in encrypted rooms. */
+  matrixCrypto?: MatrixCryptoSettings;
 }
 
 /** The JSON an outgoing webhook receives (documented in docs/alertes.md). */
@@ -37,11 +40,11 @@ export function webhookBody(key: string, payload: AlertPayload): string {
 
 export function createSender(destination: AlertDestination, options: SenderOptions = {}) {
   if (destination.kind === "matrix") {
-    return {
-      minIntervalMs: destination.minIntervalMs,
-      send: (_key: string, payload: AlertPayload) =>
-        sendMatrixMessage(destination, payload.txnId, toMatrixContent(payload.message), options),
-    } satisfies AlertSender;
+    const { matrixCrypto, ...http } = options;
+    return createMatrixSender(destination, {
+      ...http,
+      ...(matrixCrypto ? { crypto: matrixCrypto } : {}),
+    }) satisfies AlertSender;
   }
   return {
     minIntervalMs: destination.minIntervalMs,

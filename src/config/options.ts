@@ -202,6 +202,12 @@ export const OPTIONS = [
   option("TCHAP_HOMESERVER_URL", httpUrl.optional(), "Serveur Tchap/Matrix du bot d'alerte"),
   option("TCHAP_ACCESS_TOKEN", optionalText, "Jeton d'accès du bot Tchap", { secret: true }),
   option(
+    "TCHAP_STORE_KEY",
+    optionalText,
+    "Secret qui chiffre le magasin de clés du bot (salons Tchap chiffrés), dans DATA_DIR/tchap",
+    { secret: true },
+  ),
+  option(
     "TCHAP_ROOM_ID",
     z
       .string()

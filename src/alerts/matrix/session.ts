@@ -71,6 +71,10 @@ export class MatrixSession {
   /** Restores the store, starts crypto and the sync loop, and waits for the first sync. */
   async start(): Promise<void> {
     const sdk = await import("matrix-js-sdk");
+    // The SDK's root logger writes to the console by default; this worker is the relay's only
+    // user of it, and the relay reports failures itself.
+    const { logger } = await import("matrix-js-sdk/lib/logger.js");
+    (logger as unknown as { setLevel(level: string): void }).setLevel("silent");
     await deleteDatabases(this.prefix);
     const saved = await readSnapshotFile(this.options.storeFile, this.keys.fileKey);
     if (saved) await restoreDatabases(saved);

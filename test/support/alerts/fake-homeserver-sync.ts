@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { Caller, Reply } from "./fake-homeserver.ts";
+import { defaultPushRules } from "./fake-homeserver-push-rules.ts";
 import type { HomeserverState } from "./fake-homeserver-state.ts";
 
 const MAX_WAIT_MS = 30_000;
@@ -74,7 +75,9 @@ export async function handleSync(
       device_unused_fallback_key_types: state.hasFallbackKey(caller.userId, caller.deviceId)
         ? ["signed_curve25519"]
         : [],
-      account_data: { events: [] },
+      account_data: {
+        events: since < 0 ? [{ type: "m.push_rules", content: defaultPushRules() }] : [],
+      },
       presence: { events: [] },
     },
   };

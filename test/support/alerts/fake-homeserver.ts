@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleCrypto } from "./fake-homeserver-crypto.ts";
+import { defaultPushRules } from "./fake-homeserver-push-rules.ts";
 import { HomeserverState, type MatrixEvent, type RoomSetup } from "./fake-homeserver-state.ts";
 import { handleSync } from "./fake-homeserver-sync.ts";
 
@@ -276,8 +277,7 @@ export async function startFakeHomeserver(options: FakeHomeserverOptions): Promi
       return stored ? ok(stored) : error(404, "M_NOT_FOUND", "No such filter");
     }
     if (path === `${CLIENT}/pushrules/` || path === `${CLIENT}/pushrules`) {
-      // No server-side rules: clients add the spec's default rules themselves.
-      return ok({ global: { override: [], content: [], room: [], sender: [], underride: [] } });
+      return ok(defaultPushRules());
     }
     if (path === `${CLIENT}/capabilities`) return ok({ capabilities: {} });
     if (path.startsWith(`${CLIENT}/user/`) && path.includes("/account_data/")) {

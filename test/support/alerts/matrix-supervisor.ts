@@ -13,6 +13,7 @@ import {
   RoomEvent,
   SyncState,
 } from "matrix-js-sdk";
+import { logger } from "matrix-js-sdk/lib/logger.js";
 import { startRpcWorker } from "../../../src/alerts/matrix/worker-rpc.ts";
 
 export interface DecryptedMessage {
@@ -24,6 +25,11 @@ export interface DecryptedMessage {
   shield: number | null;
   wasEncrypted: boolean;
   content: Record<string, unknown>;
+  /**
+   * Whether the supervisor's push rules (the spec's defaults, which matrix-js-sdk adds to the
+   * server's empty set) say "notify" for this event: what makes a phone ring.
+   */
+  notify: boolean;
 }
 
 export interface SupervisorClient {
@@ -49,6 +55,7 @@ export async function startSupervisorClient(options: {
   userId: string;
   deviceId: string;
 }): Promise<SupervisorClient> {
+  (logger as unknown as { setLevel(level: string): void }).setLevel("silent");
   const client = createClient({
     baseUrl: options.homeserverUrl,
     accessToken: options.accessToken,
@@ -76,6 +83,7 @@ export async function startSupervisorClient(options: {
       shield: info?.shieldColour ?? null,
       wasEncrypted: event.isEncrypted(),
       content: event.getContent(),
+      notify: client.getPushActionsForEvent(event, true)?.notify ?? false,
     });
     changed.dispatchEvent(new Event("message"));
   };
