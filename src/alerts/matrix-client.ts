@@ -193,3 +193,71 @@ export async function matrixRoomEncrypted(
   }
   return classify(response, (options.now ?? Date.now)());
 }
+
+/** A GET on the client-server API, for `tchap check`: the JSON body or the classified failure. */
+export async function matrixGet(
+  target: Pick<MatrixTarget, "homeserverUrl" | "accessToken">,
+  path: string,
+  options: MatrixCallOptions = {},
+): Promise<{ ok: true; body: Record<string, unknown> } | DeliveryFailure> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let response: Response;
+  try {
+    response = await (options.fetch ?? fetch)(clientUrl(target.homeserverUrl, path), {
+      headers: authHeaders(target.accessToken),
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    return networkFailure(error, timeoutMs);
+  }
+  if (!response.ok) return classify(response, (options.now ?? Date.now)());
+  return { ok: true, body: await readSmallJson(response) };
+}
+
+/** `POST /login` with a password (by user id or, as Tchap accounts are, by e-mail). */
+export async function matrixPasswordLogin(
+  homeserverUrl: string,
+  login: { user: string; password: string; deviceName: string },
+  options: MatrixCallOptions = {},
+): Promise<{ ok: true; userId: string; accessToken: string; deviceId: string } | DeliveryFailure> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const identifier =
+    login.user.includes("@") && !login.user.startsWith("@")
+      ? { type: "m.id.thirdparty", medium: "email", address: login.user }
+      : { type: "m.id.user", user: login.user };
+  let response: Response;
+  try {
+    response = await (options.fetch ?? fetch)(clientUrl(homeserverUrl, "/login"), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "User-Agent": "grist-realtime" },
+      body: JSON.stringify({
+        type: "m.login.password",
+        identifier,
+        password: login.password,
+        initial_device_display_name: login.deviceName,
+      }),
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    return networkFailure(error, timeoutMs);
+  }
+  if (response.status === 403) {
+    await readSmallJson(response);
+    return failure("bad-token", "identifiant ou mot de passe refusé (403 M_FORBIDDEN)", {
+      status: 403,
+    });
+  }
+  if (!response.ok) return classify(response, (options.now ?? Date.now)());
+  const body = await readSmallJson(response);
+  const { user_id: userId, access_token: accessToken, device_id: deviceId } = body;
+  if (
+    typeof userId !== "string" ||
+    typeof accessToken !== "string" ||
+    typeof deviceId !== "string"
+  ) {
+    return failure("rejected", "réponse inattendue de /login");
+  }
+  return { ok: true, userId, accessToken, deviceId };
+}

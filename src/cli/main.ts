@@ -6,6 +6,7 @@ import type { CommandIo } from "./io.ts";
 import { runServeCommand } from "./serve-command.ts";
 import { runSetupCommand } from "./setup-command.ts";
 import { runSimulateCommand } from "./simulate-command.ts";
+import { runTchapCommand } from "./tchap-command.ts";
 import { runTokenCommand } from "./token-command.ts";
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
@@ -28,6 +29,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   alert: {
     run: runAlertCommand,
     summary: "envoie une alerte d'essai (alert test --destination <nom>)",
+  },
+  tchap: {
+    run: runTchapCommand,
+    summary: "connecte le bot Tchap (tchap login) et vérifie le salon (tchap check)",
   },
   token: {
     run: runTokenCommand,

@@ -19,6 +19,8 @@ export interface RoomSetup {
   members: string[];
   /** Adds `m.room.encryption` (megolm) to the room's state. */
   encrypted?: boolean;
+  /** Content of `m.room.power_levels`; without it everyone may send (spec defaults). */
+  powerLevels?: Record<string, unknown>;
 }
 
 type StreamItem =
@@ -49,6 +51,9 @@ export class HomeserverState {
       this.addEvent(roomId, creator, "m.room.create", { room_version: "10", creator }, "");
       for (const member of setup.members) {
         this.addEvent(roomId, member, "m.room.member", { membership: "join" }, member);
+      }
+      if (setup.powerLevels) {
+        this.addEvent(roomId, creator, "m.room.power_levels", setup.powerLevels, "");
       }
       if (setup.encrypted) {
         this.addEvent(roomId, creator, "m.room.encryption", { algorithm: MEGOLM }, "");
