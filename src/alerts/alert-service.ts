@@ -4,9 +4,9 @@
  * alert, so an urgent intervention does not wait for the next poll.
  */
 import type { RelayEvent } from "../domain/events.ts";
+import type { BackoffOptions } from "../retry/backoff.ts";
 import type { OutboxEntry } from "../store/event-store.ts";
 import type { Outbox } from "../store/outbox.ts";
-import type { BackoffOptions } from "./backoff.ts";
 import { AlertDispatcher, type AlertLease, type AlertLogger } from "./dispatcher.ts";
 import type { MatrixCryptoSettings } from "./matrix-sender.ts";
 import type { AlertMetrics } from "./metrics.ts";

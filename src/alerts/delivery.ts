@@ -48,17 +48,8 @@ export function failure(
   };
 }
 
-/**
- * `Retry-After` is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3). Returns ms, or null
- * when absent or unreadable.
- */
-export function parseRetryAfter(header: string | null, nowMs: number): number | null {
-  if (header === null) return null;
-  const value = header.trim();
-  if (/^\d{1,10}$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - nowMs);
-}
+// Kept here too because the Matrix client imports it from this module.
+export { parseRetryAfter } from "../retry/retry-after.ts";
 
 /** Answers bigger than this are not read: only a short JSON error is ever expected back. */
 const MAX_ERROR_BODY_BYTES = 16 * 1024;

@@ -8,8 +8,8 @@
  * delivery key (the receiver can).
  */
 
+import { type BackoffOptions, backoffDelayMs } from "../retry/backoff.ts";
 import type { Outbox, OutboxItem } from "../store/outbox.ts";
-import { type BackoffOptions, backoffDelayMs } from "./backoff.ts";
 import { type DeliveryOutcome, failure } from "./delivery.ts";
 import { type AlertMetrics, noopAlertMetrics } from "./metrics.ts";
 import { DestinationPacer } from "./pacer.ts";

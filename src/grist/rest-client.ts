@@ -5,6 +5,8 @@
  * and turns Grist's `{error}` answers into a `GristApiError` that names the document, table and
  * column in French, for operators.
  */
+import { backoffDelayMs } from "../retry/backoff.ts";
+import { parseRetryAfter } from "../retry/retry-after.ts";
 
 /** How the client proves who it is. */
 export type GristAuth =
@@ -455,14 +457,18 @@ export class GristClient {
       columnId: context.columnId ?? quotedName(gristMessage, "Column"),
       tableId: context.tableId ?? quotedName(gristMessage, "Table"),
     });
-    return { ok: false, error, retryAfterMs: retryAfterMs(response.headers.get("retry-after")) };
+    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
+    return { ok: false, error, retryAfterMs: retryAfterMs ?? undefined };
   }
 
   /** Full jitter: a uniform wait in [0, min(cap, base × 2^(attempt-1))], or Retry-After. */
   #delayBeforeRetry(attempt: number, retryAfter: number | undefined): number {
     if (retryAfter !== undefined) return Math.min(retryAfter, this.#maxDelayMs);
-    const ceiling = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1));
-    return Math.floor(this.#random() * ceiling);
+    return backoffDelayMs(
+      attempt,
+      { baseMs: this.#baseDelayMs, maxMs: this.#maxDelayMs, jitter: "full" },
+      this.#random,
+    );
   }
 }
 
@@ -500,10 +506,4 @@ function errorText(body: unknown, text: string, status: number): string {
 function quotedName(message: string, noun: "Column" | "Table"): string | undefined {
   const match = new RegExp(`${noun}[^"]*"([^"]{1,256})"`, "i").exec(message);
   return match?.[1];
-}
-
-function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }

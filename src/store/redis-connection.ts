@@ -5,6 +5,7 @@
  */
 import { createClient, ErrorReply } from "redis";
 import { RelayError } from "../errors.ts";
+import { backoffDelayMs } from "../retry/backoff.ts";
 
 /** The subset of pino the Redis code uses. */
 export interface RedisLogger {
@@ -61,7 +62,7 @@ export class RedisConnection {
         return new Error("Redis injoignable au démarrage");
       }
       // Jitter spreads the reconnections of N relays after a Redis restart.
-      return Math.min(100 * 2 ** retries, maxDelay) + Math.floor(Math.random() * 100);
+      return backoffDelayMs(retries + 1, { baseMs: 200, maxMs: maxDelay });
     });
     this.#client.on("error", (error: Error) => {
       // node-redis emits an error on every failed attempt: log the transition only.

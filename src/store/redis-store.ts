@@ -13,6 +13,7 @@
 import type { RelayEvent } from "../domain/events.ts";
 import { type Intervention, recordKey } from "../domain/intervention.ts";
 import { RelayError } from "../errors.ts";
+import { backoffDelayMs } from "../retry/backoff.ts";
 import type {
   CommitOptions,
   Decide,
@@ -167,7 +168,7 @@ export class RedisStore implements EventStore, Outbox {
       const events = await this.#tryCommit(uniqueKeys, decide, options);
       if (events) return events;
       // Another instance appended in between; jitter so two instances do not collide again.
-      await sleep(Math.random() * Math.min(2 ** attempt, 50));
+      await sleep(backoffDelayMs(attempt, { baseMs: 2, maxMs: 50, jitter: "full" }));
     }
     throw new RelayError(
       "RELAY_ERR_STORE_UNAVAILABLE",

@@ -16,6 +16,22 @@ describe("retry backoff", () => {
     );
   });
 
+  it("spreads a full-jitter wait between zero and the step", () => {
+    const options = { baseMs: 250, maxMs: 10_000, jitter: "full" } as const;
+    assert.equal(
+      backoffDelayMs(3, options, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelayMs(3, options, () => 0.5),
+      500,
+    );
+    assert.equal(
+      backoffDelayMs(3, options, () => 0.999),
+      999,
+    );
+  });
+
   it("never exceeds the ceiling, even after many failures", () => {
     assert.equal(
       backoffDelayMs(60, { baseMs: 2000, maxMs: 300_000 }, () => 1),
