@@ -81,6 +81,7 @@ function withMarkSent(outbox: Outbox, markSent: Outbox["markSent"]): Outbox {
     markSent,
     reschedule: (key, next, error, now) => outbox.reschedule(key, next, error, now),
     markFailed: (key, error, now) => outbox.markFailed(key, error, now),
+    retry: (key, now) => outbox.retry(key, now),
     list: (filter) => outbox.list(filter),
     counts: () => outbox.counts(),
   };
@@ -205,6 +206,57 @@ describe("alert dispatcher", () => {
     assert.match(item?.lastError ?? "", /erreur du serveur \(500.*abandon après 3 tentative\(s\)/);
     assert.equal(homeserver.requests.length, 3);
     assert.deepEqual(counts, { "retried:tchap": 2, "failed:tchap": 1 });
+  });
+
+  it("keeps retrying a failing destination for its whole window, then gives up and says how long it tried", async () => {
+    const [destination] = config.destinations;
+    if (destination) destination.retryWindowMs = 10 * 60_000;
+    const store = new MemoryStore();
+    const { counts, metrics } = recordingMetrics();
+    await commitWithAlerts(store, [gristRow(15, { Priorite: "Urgente" })], planner());
+    homeserver.setOutage({ status: 502 });
+    let item = (await store.list({ limit: 1 }))[0];
+    const start = item?.createdAt ?? 0;
+    clock = manualClock(start);
+    const dispatcher = dispatcherFor(store, { metrics, backoff: { baseMs: 1000, maxMs: 60_000 } });
+    while (item?.status === "pending" && clock.now() - start < 3_600_000) {
+      await dispatcher.runOnce();
+      clock.advance(5_000);
+      item = (await store.list({ limit: 1 }))[0];
+    }
+    assert.equal(item?.status, "failed");
+    const triedFor = (item?.updatedAt ?? 0) - start;
+    assert.ok(triedFor > 9 * 60_000 && triedFor <= 10 * 60_000, `gave up after ${triedFor} ms`);
+    assert.ok((item?.attempts ?? 0) > 8, "more attempts than the old fixed limit of 8");
+    assert.equal(homeserver.requests.length, item?.attempts);
+    assert.match(item?.lastError ?? "", /abandon après \d+ tentative\(s\) en (9|10) min/);
+    assert.equal(counts["failed:tchap"], 1);
+    assert.equal(counts["retried:tchap"], (item?.attempts ?? 0) - 1);
+  });
+
+  it("gives an alert an admin retried a few attempts of its own, even past its window", async () => {
+    const [destination] = config.destinations;
+    if (destination) destination.retryWindowMs = 1000;
+    const store = new MemoryStore();
+    await commitWithAlerts(store, [gristRow(16, { Priorite: "Urgente" })], planner());
+    homeserver.setOutage({ status: 503 });
+    const dispatcher = dispatcherFor(store, { minAttempts: 3 });
+    for (let i = 0; i < 10; i++) {
+      await dispatcher.runOnce();
+      clock.advance(60_000);
+    }
+    assert.equal((await store.list({ limit: 1 }))[0]?.status, "failed");
+    const before = homeserver.requests.length;
+    assert.equal(
+      await store.retry((await store.list({ limit: 1 }))[0]?.key ?? "", clock.now()),
+      "retried",
+    );
+    for (let i = 0; i < 10; i++) {
+      await dispatcher.runOnce();
+      clock.advance(60_000);
+    }
+    assert.equal(homeserver.requests.length - before, 3);
+    assert.equal((await store.list({ limit: 1 }))[0]?.status, "failed");
   });
 
   it("gives up at once when the bot is not in the room", async () => {

@@ -39,8 +39,16 @@ export interface AlertDispatcherOptions {
   pollIntervalMs?: number;
   /** Alerts taken per look. Defaults to 100. */
   batchSize?: number;
-  /** Attempts before an alert is marked failed. Defaults to 8. */
+  /**
+   * Hard cap on attempts, whatever the window. Defaults to none: each destination's
+   * `retryWindowMs` (24 h) bounds the retries.
+   */
   maxAttempts?: number;
+  /**
+   * Attempts an alert always gets, even past its window: an alert an admin retried (its
+   * attempts start again from 0) is not dropped after a single failure. Defaults to 5.
+   */
+  minAttempts?: number;
   backoff?: BackoffOptions;
   /** Ceiling on a delay announced by a receiver (Retry-After). Defaults to 3 600 000 ms. */
   maxRetryAfterMs?: number;
@@ -74,6 +82,7 @@ export class AlertDispatcher {
   readonly #pollIntervalMs: number;
   readonly #batchSize: number;
   readonly #maxAttempts: number;
+  readonly #minAttempts: number;
   readonly #backoff: BackoffOptions;
   readonly #maxRetryAfterMs: number;
   readonly #metrics: AlertMetrics;
@@ -93,7 +102,8 @@ export class AlertDispatcher {
     this.#senders = options.senders;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#batchSize = options.batchSize ?? 100;
-    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 8);
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? Number.POSITIVE_INFINITY);
+    this.#minAttempts = Math.max(1, options.minAttempts ?? 5);
     this.#backoff = options.backoff ?? {};
     this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 3_600_000;
     this.#metrics = options.metrics ?? noopAlertMetrics;
@@ -136,7 +146,7 @@ export class AlertDispatcher {
       try {
         await this.runOnce();
       } catch (error) {
-        this.#logger.error({ err: error }, "envoi des alertes : l'outbox est inaccessible");
+        this.#logger.error({ err: error }, "alert outbox unreachable");
       }
       if (stop.aborted || this.#wakeRequested) continue;
       this.#idle = new AbortController();
@@ -182,15 +192,15 @@ export class AlertDispatcher {
       try {
         outcome = await sender.send(item.key, payload.data);
       } catch (error) {
-        this.#logger.error({ err: error, destination, key: item.key }, "envoi d'alerte : erreur");
+        this.#logger.error({ err: error, destination, key: item.key }, "alert sender threw");
         outcome = failure("network", "erreur inattendue pendant l'envoi", { retryable: true });
       }
-      if (!(await this.#settle(item, outcome))) return;
+      if (!(await this.#settle(item, outcome, sender))) return;
     }
   }
 
   /** Records the outcome; false when the destination must pause before its next alert. */
-  async #settle(item: OutboxItem, outcome: DeliveryOutcome): Promise<boolean> {
+  async #settle(item: OutboxItem, outcome: DeliveryOutcome, sender: AlertSender): Promise<boolean> {
     const { key, destination } = item;
     const now = this.#now();
     if (outcome.ok) {
@@ -200,17 +210,23 @@ export class AlertDispatcher {
     }
     const attempts = item.attempts + 1;
     if (outcome.kind === "rate-limited") this.#metrics.rateLimited(destination);
-    if (!outcome.retryable || attempts >= this.#maxAttempts) {
-      const reason = outcome.retryable
-        ? `${outcome.message} ; abandon après ${attempts} tentative(s)`
-        : outcome.message;
-      await this.#giveUp(item, reason);
+    if (!outcome.retryable) {
+      await this.#giveUp(item, outcome.message);
       return true;
     }
     const delay =
       outcome.retryAfterMs !== null
         ? Math.min(outcome.retryAfterMs, this.#maxRetryAfterMs)
         : backoffDelayMs(attempts, this.#backoff, this.#random);
+    const pastWindow = now + delay > item.createdAt + sender.retryWindowMs;
+    if (attempts >= this.#maxAttempts || (pastWindow && attempts >= this.#minAttempts)) {
+      const span = Math.round((now - item.createdAt) / 60_000);
+      await this.#giveUp(
+        item,
+        `${outcome.message} ; abandon après ${attempts} tentative(s) en ${span} min`,
+      );
+      return true;
+    }
     await this.#outbox.reschedule(key, now + delay, outcome.message, now);
     this.#metrics.alertRetried(destination);
     // The next alerts for this destination would meet the same limit or outage: they wait
@@ -218,7 +234,7 @@ export class AlertDispatcher {
     this.#pacer.blockUntil(destination, now + delay);
     this.#logger.info(
       { destination, key, attempts, delayMs: delay, reason: outcome.message },
-      "alerte : nouvel essai programmé",
+      "alert delivery failed, retry scheduled",
     );
     return false;
   }
@@ -226,9 +242,6 @@ export class AlertDispatcher {
   async #giveUp(item: OutboxItem, reason: string): Promise<void> {
     await this.#outbox.markFailed(item.key, reason, this.#now());
     this.#metrics.alertFailed(item.destination);
-    this.#logger.warn(
-      { destination: item.destination, key: item.key, reason },
-      "alerte abandonnée",
-    );
+    this.#logger.warn({ destination: item.destination, key: item.key, reason }, "alert given up");
   }
 }

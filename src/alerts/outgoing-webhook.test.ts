@@ -104,16 +104,42 @@ describe("outgoing webhook", () => {
     assert.equal(header(second.request, DELIVERY_HEADER), "42:n8n");
   });
 
-  it("retries 5xx and 429 with the announced delay, gives up on other 4xx", async () => {
-    const unavailable = (await deliver("{}", 503)).outcome;
-    assert.ok(!unavailable.ok && unavailable.retryable && unavailable.kind === "server");
-    assert.equal(!unavailable.ok && unavailable.retryAfterMs, 7000);
-    const limited = (await deliver("{}", 429)).outcome;
-    assert.ok(!limited.ok && limited.retryable && limited.kind === "rate-limited");
+  it("gives up only when the receiver says the request itself is wrong", async () => {
+    for (const status of [400, 401, 403, 410, 413, 422]) {
+      const { outcome } = await deliver("{}", status);
+      assert.ok(!outcome.ok && !outcome.retryable, `${status} is final`);
+      assert.equal(!outcome.ok && outcome.status, status);
+    }
     const refused = (await deliver("{}", 401)).outcome;
-    assert.ok(!refused.ok && !refused.retryable && refused.kind === "bad-token");
-    const gone = (await deliver("{}", 410)).outcome;
-    assert.ok(!gone.ok && !gone.retryable && gone.kind === "rejected");
+    assert.ok(!refused.ok && refused.kind === "bad-token");
+  });
+
+  it("retries a receiver that is restarting, busy or down: 404, 408, 409, 425, 429 and 5xx", async () => {
+    for (const status of [404, 408, 409, 425, 429, 500, 502, 503, 504]) {
+      const { outcome } = await deliver("{}", status);
+      assert.ok(!outcome.ok && outcome.retryable, `${status} is retried`);
+    }
+    const limited = (await deliver("{}", 429)).outcome;
+    assert.ok(!limited.ok && limited.kind === "rate-limited");
+  });
+
+  it("reads the receiver's Retry-After as the delay before the next attempt", async () => {
+    const unavailable = (await deliver("{}", 503)).outcome;
+    assert.equal(!unavailable.ok && unavailable.retryAfterMs, 7000);
+  });
+
+  it("retries when the receiver cannot be reached at all", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const outcome = await sendOutgoingWebhook({
+      url: `http://127.0.0.1:${port}/`,
+      secret: SECRET,
+      deliveryKey: "k",
+      body: "{}",
+    });
+    assert.ok(!outcome.ok && outcome.retryable && outcome.kind === "network");
   });
 
   it("does not follow redirects", async () => {

@@ -10,6 +10,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import {
+  type DeliveryFailure,
   type DeliveryOutcome,
   discardBody,
   failure,
@@ -96,7 +97,28 @@ export async function sendOutgoingWebhook(
   if (status >= 300 && status < 400) return redirectFailure(response);
   await discardBody(response);
   if (response.ok) return { ok: true, detail: String(status) };
-  const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), nowMs);
+  return classifyRefusal(status, parseRetryAfter(response.headers.get("retry-after"), nowMs));
+}
+
+/**
+ * Answers that say the *request* is wrong: sending it again cannot succeed, so the alert is
+ * marked failed at once (an admin can retry it after fixing the receiver or the secret).
+ * 401/403 are what a receiver answers when the signature does not verify.
+ */
+const FINAL_STATUSES = new Set([400, 401, 403, 410, 413, 422]);
+
+/**
+ * Every other refusal is retried: a receiver that is restarting answers 404 for seconds (n8n
+ * does, before its webhooks are registered), a proxy 502/503/504, a busy one 409/425/429.
+ * Losing an alert costs more than retrying one that could never pass.
+ */
+export function classifyRefusal(status: number, retryAfterMs: number | null): DeliveryFailure {
+  if (status === 401 || status === 403) {
+    return failure("bad-token", `signature refusée par le destinataire (${status})`, { status });
+  }
+  if (FINAL_STATUSES.has(status)) {
+    return failure("rejected", `requête refusée par le destinataire (${status})`, { status });
+  }
   if (status === 429) {
     return failure("rate-limited", `limité par le destinataire (${status})`, {
       retryable: true,
@@ -104,15 +126,9 @@ export async function sendOutgoingWebhook(
       status,
     });
   }
-  if (status >= 500 || status === 408 || status === 425) {
-    return failure("server", `erreur du destinataire (${status})`, {
-      retryable: true,
-      retryAfterMs,
-      status,
-    });
-  }
-  if (status === 401 || status === 403) {
-    return failure("bad-token", `signature refusée par le destinataire (${status})`, { status });
-  }
-  return failure("rejected", `requête refusée par le destinataire (${status})`, { status });
+  const why =
+    status === 404
+      ? "adresse introuvable pour l'instant (404), le destinataire redémarre peut-être"
+      : `erreur du destinataire (${status})`;
+  return failure("server", why, { retryable: true, retryAfterMs, status });
 }

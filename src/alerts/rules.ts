@@ -66,6 +66,7 @@ const matrixSchema = z.strictObject({
   accessTokenFile: z.string().min(1).optional(),
   roomId: z.string().regex(ROOM_ID, "identifiant de salon attendu : !abc… (pas un alias #…)"),
   minIntervalMs: z.number().int().min(0).max(3_600_000).optional(),
+  retryWindowMs: z.number().int().min(1000).max(604_800_000).optional(),
 });
 const webhookSchema = z.strictObject({
   name: nameSchema,
@@ -74,6 +75,7 @@ const webhookSchema = z.strictObject({
   secret: z.string().min(16, "au moins 16 caractères").max(4096).optional(),
   secretFile: z.string().min(1).optional(),
   minIntervalMs: z.number().int().min(0).max(3_600_000).optional(),
+  retryWindowMs: z.number().int().min(1000).max(604_800_000).optional(),
 });
 const destinationSchema = z.discriminatedUnion("kind", [matrixSchema, webhookSchema], {
   error: "« kind » attendu : matrix ou webhook",
@@ -117,6 +119,8 @@ export interface MatrixDestination {
   roomId: string;
   /** At most one message per this many ms to this room (Tchap asks for about 1/s). */
   minIntervalMs: number;
+  /** How long a failing alert keeps being retried; defaults to 24 h (dispatcher). */
+  retryWindowMs?: number;
 }
 
 export interface WebhookDestination {
@@ -125,11 +129,16 @@ export interface WebhookDestination {
   url: string;
   secret: string;
   minIntervalMs: number;
+  /** How long a failing alert keeps being retried; defaults to 24 h (dispatcher). */
+  retryWindowMs?: number;
 }
 
 export type AlertDestination = MatrixDestination | WebhookDestination;
 
-/** Retry policy; absent fields keep the dispatcher's defaults (8 attempts, 5 s doubling to 5 min). */
+/**
+ * Retry policy; absent fields keep the dispatcher's defaults (no attempt cap: each destination's
+ * `retryWindowMs`, 24 h, bounds the retries; waits of 5 s doubling to 5 min).
+ */
 export type DeliverySettings = z.infer<typeof deliverySchema>;
 
 export interface AlertsConfig {

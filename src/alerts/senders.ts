@@ -8,10 +8,15 @@ import type { AlertDestination, AlertsConfig } from "./rules.ts";
 export interface AlertSender {
   /** Pacing between two messages to this destination. */
   readonly minIntervalMs: number;
+  /** How long after its creation a failing alert is still retried. */
+  readonly retryWindowMs: number;
   send(key: string, payload: AlertPayload): Promise<DeliveryOutcome>;
   /** Releases what the sender holds between sends (the Matrix encrypting session). */
   close?(): Promise<void>;
 }
+
+/** Alerts outlive a receiver's night-long outage: retried for a day unless configured. */
+export const DEFAULT_RETRY_WINDOW_MS = 24 * 3600 * 1000;
 
 export interface SenderOptions {
   fetch?: typeof fetch;
@@ -41,13 +46,18 @@ export function webhookBody(key: string, payload: AlertPayload): string {
 export function createSender(destination: AlertDestination, options: SenderOptions = {}) {
   if (destination.kind === "matrix") {
     const { matrixCrypto, ...http } = options;
-    return createMatrixSender(destination, {
+    const matrix = createMatrixSender(destination, {
       ...http,
       ...(matrixCrypto ? { crypto: matrixCrypto } : {}),
+    });
+    // The Matrix sender keeps its own methods (close); only the retry window is added here.
+    return Object.assign(matrix, {
+      retryWindowMs: destination.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS,
     }) satisfies AlertSender;
   }
   return {
     minIntervalMs: destination.minIntervalMs,
+    retryWindowMs: destination.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS,
     send: (key: string, payload: AlertPayload) =>
       sendOutgoingWebhook(
         {

@@ -10,7 +10,13 @@ import type {
   Snapshot,
 } from "./event-store.ts";
 import { AppendListeners, compareSequenceIds, parseSequenceId } from "./listeners.ts";
-import type { Outbox, OutboxCounts, OutboxItem, OutboxStatus } from "./outbox.ts";
+import type {
+  Outbox,
+  OutboxCounts,
+  OutboxItem,
+  OutboxRetryResult,
+  OutboxStatus,
+} from "./outbox.ts";
 
 export class MemoryStore implements EventStore, Outbox {
   readonly kind = "memory";
@@ -133,6 +139,14 @@ export class MemoryStore implements EventStore, Outbox {
   async markFailed(key: string, error: string, now: number): Promise<void> {
     const attempts = (this.#outbox.get(key)?.attempts ?? 0) + 1;
     this.#update(key, { status: "failed", lastError: error, attempts, updatedAt: now });
+  }
+
+  async retry(key: string, now: number): Promise<OutboxRetryResult> {
+    const item = this.#outbox.get(key);
+    if (!item) return "not-found";
+    if (item.status !== "failed") return "not-failed";
+    this.#update(key, { status: "pending", attempts: 0, nextAttemptAt: now, updatedAt: now });
+    return "retried";
   }
 
   async list(filter: { status?: OutboxStatus; limit: number }): Promise<OutboxItem[]> {

@@ -24,6 +24,8 @@ export interface OutboxCounts {
   failed: number;
 }
 
+export type OutboxRetryResult = "retried" | "not-found" | "not-failed";
+
 export interface Outbox {
   /** Pending items whose `nextAttemptAt` has come, oldest first. */
   due(now: number, limit: number): Promise<OutboxItem[]>;
@@ -31,6 +33,11 @@ export interface Outbox {
   /** Counts one more attempt and sets when to try again. */
   reschedule(key: string, nextAttemptAt: number, error: string, now: number): Promise<void>;
   markFailed(key: string, error: string, now: number): Promise<void>;
+  /**
+   * An admin's "try again": a failed item goes back to pending, due now, its attempts counted
+   * from 0 again (its last error stays until the next attempt). Says why when it cannot.
+   */
+  retry(key: string, now: number): Promise<OutboxRetryResult>;
   list(filter: { status?: OutboxStatus; limit: number }): Promise<OutboxItem[]>;
   counts(): Promise<OutboxCounts>;
 }

@@ -12,6 +12,7 @@ import {
   type Outbox,
   type OutboxCounts,
   type OutboxItem,
+  type OutboxRetryResult,
   type OutboxStatus,
 } from "./outbox.ts";
 import type { RedisConnection } from "./redis-connection.ts";
@@ -40,6 +41,22 @@ if ARGV[2] == 'pending' then
 else
   redis.call('ZREM', KEYS[2], ARGV[1])
 end
+return 1
+`);
+
+/**
+ * KEYS: item, due set, pending set, failed set. ARGV: key, now.
+ * Returns 1 retried, 0 absent, -1 not failed: checked and moved in one step, so a dispatcher
+ * working at the same time never sees a half-moved item.
+ */
+const RETRY = new LuaScript(`
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 0 end
+if status ~= 'failed' then return -1 end
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('HSET', KEYS[1], 'status', 'pending', 'attempts', 0, 'nextAttemptAt', ARGV[2], 'updatedAt', ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 `);
 
@@ -100,6 +117,21 @@ export class RedisOutbox implements Outbox {
 
   markFailed(key: string, error: string, now: number): Promise<void> {
     return this.#update(key, "failed", now, error, now);
+  }
+
+  async retry(key: string, now: number): Promise<OutboxRetryResult> {
+    const reply = await RETRY.run(
+      this.#connection,
+      [
+        this.#keys.outboxItem(key),
+        this.#keys.outboxDue,
+        this.#keys.outboxStatus("pending"),
+        this.#keys.outboxStatus("failed"),
+      ],
+      [key, String(now)],
+    );
+    if (Number(reply) === 1) return "retried";
+    return Number(reply) === 0 ? "not-found" : "not-failed";
   }
 
   /** Most recently updated first. */

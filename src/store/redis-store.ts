@@ -23,7 +23,13 @@ import type {
   Snapshot,
 } from "./event-store.ts";
 import { AppendListeners } from "./listeners.ts";
-import type { Outbox, OutboxCounts, OutboxItem, OutboxStatus } from "./outbox.ts";
+import type {
+  Outbox,
+  OutboxCounts,
+  OutboxItem,
+  OutboxRetryResult,
+  OutboxStatus,
+} from "./outbox.ts";
 import { RedisConnection, type RedisLogger, silentLogger } from "./redis-connection.ts";
 import { decodeEntries, decodeEntry, decodeEvent, encodeEvent } from "./redis-event-codec.ts";
 import { StreamFollower } from "./redis-follower.ts";
@@ -322,6 +328,10 @@ export class RedisStore implements EventStore, Outbox {
 
   markFailed(key: string, error: string, now: number): Promise<void> {
     return this.#outbox.markFailed(key, error, now);
+  }
+
+  retry(key: string, now: number): Promise<OutboxRetryResult> {
+    return this.#outbox.retry(key, now);
   }
 
   list(filter: { status?: OutboxStatus; limit: number }): Promise<OutboxItem[]> {

@@ -17,7 +17,13 @@ import type {
   Snapshot,
 } from "./event-store.ts";
 import { AppendListeners, compareSequenceIds, parseSequenceId } from "./listeners.ts";
-import type { Outbox, OutboxCounts, OutboxItem, OutboxStatus } from "./outbox.ts";
+import type {
+  Outbox,
+  OutboxCounts,
+  OutboxItem,
+  OutboxRetryResult,
+  OutboxStatus,
+} from "./outbox.ts";
 
 export interface SqliteStoreOptions {
   /** Path of the database file. */
@@ -126,6 +132,10 @@ export class SqliteStore implements EventStore, Outbox {
       updateOutbox: prepare(
         "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE key = ?",
       ),
+      retryOutbox: prepare(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE key = ? AND status = 'failed'",
+      ),
+      outboxStatus: prepare("SELECT status FROM outbox WHERE key = ?"),
       listOutbox: prepare(
         "SELECT * FROM outbox WHERE (? IS NULL OR status = ?) ORDER BY updated_at DESC LIMIT ?",
       ),
@@ -269,6 +279,12 @@ export class SqliteStore implements EventStore, Outbox {
 
   async markFailed(key: string, error: string, now: number): Promise<void> {
     this.#stmt("updateOutbox").run("failed", now, error, now, key);
+  }
+
+  async retry(key: string, now: number): Promise<OutboxRetryResult> {
+    const { changes } = this.#stmt("retryOutbox").run(now, now, key);
+    if (Number(changes) > 0) return "retried";
+    return this.#stmt("outboxStatus").get(key) ? "not-failed" : "not-found";
   }
 
   async list(filter: { status?: OutboxStatus; limit: number }): Promise<OutboxItem[]> {

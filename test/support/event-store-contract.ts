@@ -219,6 +219,31 @@ export function describeEventStoreContract(
       await store.close();
     });
 
+    it("puts a failed outbox entry back in the queue on an admin retry, and only a failed one", async () => {
+      const store = await open();
+      const outbox = (events: readonly RelayEvent[]) =>
+        events.map((event) => ({ key: `${event.record.id}:n8n`, destination: "n8n", payload: {} }));
+      await store.commit(
+        ["2"],
+        (current) => decideEvents([sampleRecord(2)], current, { source: "webhook", mapping }),
+        { outbox },
+      );
+      assert.equal(await store.retry("2:n8n", Date.now()), "not-failed");
+      assert.equal(await store.retry("nope:n8n", Date.now()), "not-found");
+      await store.reschedule("2:n8n", Date.now() + 60_000, "HTTP 404", Date.now());
+      await store.markFailed("2:n8n", "HTTP 400", Date.now());
+      const at = Date.now() + 5;
+      assert.equal(await store.retry("2:n8n", at), "retried");
+      const [item] = await store.due(at, 10);
+      assert.equal(item?.key, "2:n8n");
+      assert.equal(item?.status, "pending");
+      assert.equal(item?.attempts, 0, "a retried alert gets its attempts afresh");
+      assert.equal(item?.lastError, "HTTP 400", "the reason it failed stays visible");
+      assert.deepEqual(await store.counts(), { pending: 1, sent: 0, failed: 0 });
+      assert.equal(await store.retry("2:n8n", at), "not-failed", "a second retry changes nothing");
+      await store.close();
+    });
+
     it("stores no event and no outbox entry when the decision throws", async () => {
       const store = await open();
       await assert.rejects(
