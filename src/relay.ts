@@ -232,7 +232,11 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
   registerStreamRoutes(app, { hub, authorize, limits, state, metrics, cors });
   registerApiRoutes(app, { store, outbox: store, hub, authorize, state, version: VERSION });
   registerHealthRoutes(app, { store, state, prometheus, authorize });
-  registerAlertRoutes(app, { outbox: store, authorize });
+  registerAlertRoutes(app, {
+    outbox: store,
+    authorize,
+    ...(alerts ? { onRetried: () => alerts.wake() } : {}),
+  });
   if (config.GRIST_URL && config.GRIST_DOC_ID && config.AUTH_JWT_SECRET) {
     // The widget trades its Grist access token for a short relay token (HS256, signed here).
     const secret = config.AUTH_JWT_SECRET;

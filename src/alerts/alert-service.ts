@@ -38,6 +38,8 @@ export interface AlertService {
   /** Register with `store.onAppended`. */
   onCommitted: () => void;
   start(): void;
+  /** Looks at the outbox now (after an admin retry). */
+  wake(): void;
   /** Stops sending; what is left stays in the outbox for the next start. */
   stop(): Promise<void>;
 }
@@ -99,6 +101,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
       dispatcher.wake();
     },
     start: () => dispatcher.start(),
+    wake: () => dispatcher.wake(),
     stop: () => dispatcher.stop().then(closeSenders),
   };
 }

@@ -17,6 +17,8 @@ const HOOK_URL = "https://n8n.exemple.gouv.fr/webhook/abc?token=url-secret";
 
 let app: FastifyInstance;
 let url = "";
+let store: MemoryStore;
+let wakes = 0;
 const tokens: Record<string, string> = {};
 
 before(async () => {
@@ -35,7 +37,7 @@ before(async () => {
     },
     { baseDir: "." },
   );
-  const store = new MemoryStore();
+  store = new MemoryStore();
   const planner = createAlertPlanner(config);
   await commitWithAlerts(store, [gristRow(1, { Priorite: "Urgente" })], planner);
   await commitWithAlerts(store, [gristRow(2, { Statut: "Bloqué" })], planner);
@@ -46,7 +48,7 @@ before(async () => {
   app = Fastify();
   installErrorHandling(app);
   const authorize = createAuthorize(createTokenVerifier({ secret: JWT_SECRET }));
-  registerAlertRoutes(app, { outbox: store, authorize });
+  registerAlertRoutes(app, { outbox: store, authorize, onRetried: () => wakes++ });
   url = await app.listen({ host: "127.0.0.1", port: 0 });
   for (const role of ["admin", "supervisor"] as const) {
     tokens[role] = await mintToken({ secret: JWT_SECRET, role, ttlSeconds: 60 });
@@ -117,5 +119,45 @@ describe("GET /api/alerts", () => {
       assert.equal(status, 400, query);
       assert.equal(JSON.parse(text).error.code, "RELAY_ERR_BAD_QUERY");
     }
+  });
+});
+
+async function post(path: string, role?: "admin" | "supervisor") {
+  const response = await fetch(`${url}${path}`, {
+    method: "POST",
+    headers: role ? { Authorization: `Bearer ${tokens[role]}` } : {},
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+describe("POST /api/alerts/{key}/retry", () => {
+  it("puts a failed alert back in the queue, due now, and wakes the dispatcher", async () => {
+    const before = wakes;
+    const { status, body } = await post("/api/alerts/1%3An8n/retry", "admin");
+    assert.equal(status, 200);
+    assert.deepEqual(body, { key: "1:n8n", status: "pending" });
+    assert.equal(wakes, before + 1);
+    const due = await store.due(Date.now() + 1, 10);
+    const item = due.find((entry) => entry.key === "1:n8n");
+    assert.equal(item?.attempts, 0);
+    const again = await post("/api/alerts/1%3An8n/retry", "admin");
+    assert.equal(again.status, 409, "no longer failed");
+    assert.equal(again.body.error.code, "RELAY_ERR_ALERT_NOT_FAILED");
+    await store.markFailed("1:n8n", "requête refusée par le destinataire (410)", Date.now());
+  });
+
+  it("answers 404 for an unknown key and 409 for an alert already sent", async () => {
+    const unknown = await post("/api/alerts/nope/retry", "admin");
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, "RELAY_ERR_ALERT_NOT_FOUND");
+    const sent = await post("/api/alerts/1%3Atchap/retry", "admin");
+    assert.equal(sent.status, 409);
+    assert.equal(sent.body.error.code, "RELAY_ERR_ALERT_NOT_FAILED");
+  });
+
+  it("is for admins only", async () => {
+    assert.equal((await post("/api/alerts/1%3An8n/retry")).status, 401);
+    assert.equal((await post("/api/alerts/1%3An8n/retry", "supervisor")).status, 403);
+    assert.equal((await store.list({ status: "failed", limit: 10 })).length, 1, "still failed");
   });
 });
