@@ -1,7 +1,7 @@
 /**
  * `grist-realtime alert test --destination <nom> [--config fichier]`: sends a test message to
  * one configured destination and says precisely what failed (unknown room, bad token, rate
- * limit, network), in French, with what to do about it.
+ * limit, network), in French, with what to do about it. `alert retry` is in its own file.
  */
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -17,9 +17,10 @@ import {
   type WebhookDestination,
 } from "../alerts/rules.ts";
 import { ConfigError, loadConfig } from "../config/config.ts";
+import { RETRY_HELP, runAlertRetryCommand } from "./alert-retry-command.ts";
 import type { CommandIo } from "./io.ts";
 
-const HELP = `Usage : grist-realtime alert test --destination <nom> [--config <fichier>]
+const TEST_HELP = `Usage : grist-realtime alert test --destination <nom> [--config <fichier>]
 
 Envoie un message d'essai à une destination d'alerte et explique un échec.
   --destination   nom de la destination (« tchap » avec les variables TCHAP_*) ;
@@ -30,7 +31,9 @@ Envoie un message d'essai à une destination d'alerte et explique un échec.
 Code de sortie : 0 envoyé, 1 envoi impossible, 2 configuration ou usage incorrects.
 `;
 
-const ADVICE: Record<DeliveryFailure["kind"], string> = {
+const HELP = `${TEST_HELP}\n${RETRY_HELP}`;
+
+const MATRIX_ADVICE: Record<DeliveryFailure["kind"], string> = {
   "bad-token":
     "Le serveur refuse le jeton d'accès : il a été révoqué (session du bot déconnectée) ou le compte a expiré (un compte Tchap expire après 13 mois sans renouvellement). Créez un nouveau jeton.",
   "unknown-room":
@@ -42,6 +45,22 @@ const ADVICE: Record<DeliveryFailure["kind"], string> = {
   server: "Le serveur est en panne ou surchargé : réessayez plus tard.",
   rejected: "Le serveur refuse la requête : vérifiez l'URL configurée.",
   "bad-payload": "Le message d'essai a été refusé.",
+};
+
+/** A webhook receiver (n8n, a script…) has no token nor room: advice about its own side. */
+const WEBHOOK_ADVICE: Record<DeliveryFailure["kind"], string> = {
+  "bad-token":
+    "Le destinataire refuse la signature : le secret de la destination (secret ou secretFile) doit être exactement celui qu'il vérifie (pour n8n : la variable GRIST_REALTIME_ALERT_SECRET), et les horloges des deux machines à l'heure (5 min de tolérance).",
+  "unknown-room": "Le destinataire refuse la requête : vérifiez l'URL configurée.",
+  "rate-limited":
+    "Le destinataire limite les envois : le relais réessaiera ; augmentez minIntervalMs si cela se répète.",
+  network:
+    "Le destinataire est injoignable : vérifiez l'URL, le DNS, le pare-feu et le proxy sortant de la machine du relais.",
+  server:
+    "Le destinataire est en erreur, redémarre ou n'est pas prêt (pour n8n : workflow non publié, identifiant SMTP ou variable manquants ; voir ses exécutions). Les vraies alertes, elles, sont réessayées.",
+  rejected:
+    "Le destinataire refuse la requête : vérifiez l'URL configurée (adresse de production /webhook/…, pas /webhook-test/…).",
+  "bad-payload": "Le destinataire a refusé le contenu du message d'essai.",
 };
 
 function nowInFrench(): string {
@@ -58,20 +77,21 @@ function testMessage(destination: string) {
   };
 }
 
-function report(io: CommandIo, destination: string, failure: DeliveryFailure): number {
+function report(io: CommandIo, destination: AlertDestination, failure: DeliveryFailure): number {
+  const advice = destination.kind === "matrix" ? MATRIX_ADVICE : WEBHOOK_ADVICE;
   const wait =
     failure.retryAfterMs !== null
       ? ` Délai demandé : ${Math.ceil(failure.retryAfterMs / 1000)} s.`
       : "";
   io.stderr.write(
-    `Échec de l'envoi vers « ${destination} » : ${failure.message}\n→ ${ADVICE[failure.kind]}${wait}\n`,
+    `Échec de l'envoi vers « ${destination.name} » : ${failure.message}\n→ ${advice[failure.kind]}${wait}\n`,
   );
   return 1;
 }
 
 async function testMatrix(io: CommandIo, destination: MatrixDestination): Promise<number> {
   const who = await matrixWhoAmI(destination);
-  if (!who.ok) return report(io, destination.name, who);
+  if (!who.ok) return report(io, destination, who);
   io.stdout.write(`Jeton accepté : compte du bot ${who.userId}\n`);
   const message = testMessage(destination.name);
   const outcome = await sendMatrixMessage(
@@ -83,7 +103,7 @@ async function testMatrix(io: CommandIo, destination: MatrixDestination): Promis
     if (outcome.kind === "unknown-room") {
       io.stderr.write(`(le compte à inviter dans ${destination.roomId} est ${who.userId})\n`);
     }
-    return report(io, destination.name, outcome);
+    return report(io, destination, outcome);
   }
   io.stdout.write(
     `Message d'essai envoyé dans le salon ${destination.roomId} (événement ${outcome.detail}).\n`,
@@ -100,7 +120,7 @@ async function testWebhook(io: CommandIo, destination: WebhookDestination): Prom
     deliveryKey: id,
     body: JSON.stringify({ type: "grist-realtime.test", id, ...message, link: null, event: null }),
   });
-  if (!outcome.ok) return report(io, destination.name, outcome);
+  if (!outcome.ok) return report(io, destination, outcome);
   io.stdout.write(`Webhook d'essai signé accepté par le destinataire (HTTP ${outcome.detail}).\n`);
   return 0;
 }
@@ -133,6 +153,7 @@ function parseFlags(argv: string[]) {
 }
 
 export async function runAlertCommand(argv: string[], io: CommandIo): Promise<number> {
+  if (argv[0] === "retry") return runAlertRetryCommand(argv.slice(1), io);
   let parsed: ReturnType<typeof parseFlags>;
   try {
     parsed = parseFlags(argv);

@@ -28,7 +28,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   },
   alert: {
     run: runAlertCommand,
-    summary: "envoie une alerte d'essai (alert test --destination <nom>)",
+    summary: "alerte d'essai (alert test --destination <nom>), relance (alert retry <clé>)",
   },
   tchap: {
     run: runTchapCommand,
