@@ -220,17 +220,22 @@ describe("the n8n workflows in a real n8n", () => {
 
   it("answers 500 while the SMTP server is down, so the relay retries and one e-mail leaves once it is up", async () => {
     await smtp.stop();
-    const reference = await urgentIntervention();
-    const failing = await until("un essai refusé par n8n", 60_000, async () => {
-      const found = await alertFor(reference);
-      return found && found.attempts >= 1 ? found : null;
-    });
-    assert.equal(failing.status, "pending", "retried, not given up");
-    assert.match(failing.lastError ?? "", /\(500\)/);
-    await until("exécution en erreur", 10_000, async () =>
-      executionStatuses("RelaisVersEmail1")[0] === "error" ? true : null,
-    );
-    await smtp.start();
+    let reference = "";
+    try {
+      reference = await urgentIntervention();
+      const failing = await until("un essai refusé par n8n", 60_000, async () => {
+        const found = await alertFor(reference);
+        return found && found.attempts >= 1 ? found : null;
+      });
+      assert.equal(failing.status, "pending", "retried, not given up");
+      assert.match(failing.lastError ?? "", /\(500\)/);
+      await until("exécution en erreur", 10_000, async () =>
+        executionStatuses("RelaisVersEmail1")[0] === "error" ? true : null,
+      );
+    } finally {
+      // Up again whatever happened: the scenarios after this one need it.
+      await smtp.start();
+    }
     await until("alerte envoyée", 60_000, async () =>
       (await alertFor(reference))?.status === "sent" ? true : null,
     );
@@ -240,12 +245,16 @@ describe("the n8n workflows in a real n8n", () => {
   it("loses no alert while n8n restarts", async () => {
     await n8n?.stop();
     n8n = null;
-    const reference = await urgentIntervention();
-    await until("un essai pendant l'arrêt", 30_000, async () => {
-      const found = await alertFor(reference);
-      return found && found.attempts >= 1 ? true : null;
-    });
-    await startAndWaitForWebhooks();
+    let reference = "";
+    try {
+      reference = await urgentIntervention();
+      await until("un essai pendant l'arrêt", 30_000, async () => {
+        const found = await alertFor(reference);
+        return found && found.attempts >= 1 ? true : null;
+      });
+    } finally {
+      await startAndWaitForWebhooks();
+    }
     await until("alerte envoyée", 90_000, async () =>
       (await alertFor(reference))?.status === "sent" ? true : null,
     );

@@ -160,6 +160,28 @@ describe("grist-realtime alert test", () => {
     }
   });
 
+  it("gives advice about the receiver, not about a Tchap token, when a webhook refuses the signature", async () => {
+    const receiver = createServer((_request, response) => response.writeHead(401).end());
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const file = join(dir, "refus.json");
+      writeFileSync(
+        file,
+        JSON.stringify({
+          destinations: [{ name: "n8n", kind: "webhook", url, secret: "0123456789abcdef" }],
+        }),
+      );
+      const result = await run(["test", "--destination", "n8n", "--config", file]);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /signature refusée par le destinataire \(401\)/);
+      assert.match(result.stderr, /GRIST_REALTIME_ALERT_SECRET/);
+      assert.doesNotMatch(result.stderr, /jeton|Tchap/);
+    } finally {
+      receiver.close();
+    }
+  });
+
   it("lists the configured destinations when the name is unknown or missing", async () => {
     const file = join(dir, "deux.json");
     writeFileSync(
