@@ -15,13 +15,18 @@ import { runAlertCommand } from "./alert-command.ts";
 const TOKEN = "syt_cli_bot_token";
 const BOT = "@alertes:agent.dinum.tchap.gouv.fr";
 const ROOM = "!salle:agent.dinum.tchap.gouv.fr";
+const ENCRYPTED_ROOM = "!prive:agent.dinum.tchap.gouv.fr";
 
 const dir = mkdtempSync(join(tmpdir(), "grist-realtime-alert-cli-"));
 let homeserver: FakeHomeserver;
 before(async () => {
   homeserver = await startFakeHomeserver({
     tokens: { [TOKEN]: BOT },
-    rooms: { [ROOM]: { members: [BOT] }, "!autre:agent.dinum.tchap.gouv.fr": { members: [] } },
+    rooms: {
+      [ROOM]: { members: [BOT] },
+      [ENCRYPTED_ROOM]: { members: [BOT], encrypted: true },
+      "!autre:agent.dinum.tchap.gouv.fr": { members: [] },
+    },
   });
 });
 after(async () => {
@@ -56,6 +61,24 @@ async function closedPort(): Promise<number> {
 }
 
 describe("grist-realtime alert test", () => {
+  it("never posts a clear-text test into an encrypted room and points to tchap check", async () => {
+    const sends = homeserver.messages.length;
+    const whoBefore = homeserver.requests.filter((r) => r.url.includes("/account/whoami")).length;
+    const { code, stdout, stderr } = await run(
+      ["test"],
+      tchapEnv({ TCHAP_ROOM_ID: ENCRYPTED_ROOM }),
+    );
+    // The command ran up to the room check: it named the bot after asking whoami.
+    assert.match(stdout, /Jeton accepté : compte du bot @alertes:/);
+    assert.ok(
+      homeserver.requests.filter((r) => r.url.includes("/account/whoami")).length > whoBefore,
+    );
+    assert.equal(code, 1);
+    assert.match(stderr, /est chiffré/);
+    assert.match(stderr, /tchap check/);
+    assert.equal(homeserver.messages.length, sends);
+  });
+
   it("sends a test message to the Tchap room of the TCHAP variables and names the bot", async () => {
     const before = homeserver.messages.length;
     const result = await run(["test", "--destination", "tchap"], tchapEnv());

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { DeliveryFailure, DeliveryOutcome } from "../alerts/delivery.ts";
-import { matrixWhoAmI, sendMatrixMessage } from "../alerts/matrix-client.ts";
+import { matrixRoomEncrypted, matrixWhoAmI, sendMatrixMessage } from "../alerts/matrix-client.ts";
 import { escapeHtml, toMatrixContent } from "../alerts/message.ts";
 import { sendOutgoingWebhook } from "../alerts/outgoing-webhook.ts";
 import {
@@ -93,18 +93,30 @@ async function testMatrix(io: CommandIo, destination: MatrixDestination): Promis
   const who = await matrixWhoAmI(destination);
   if (!who.ok) return report(io, destination, who);
   io.stdout.write(`Jeton accepté : compte du bot ${who.userId}\n`);
+  const invite = (failure: DeliveryFailure): number => {
+    if (failure.kind === "unknown-room") {
+      io.stderr.write(`(le compte à inviter dans ${destination.roomId} est ${who.userId})\n`);
+    }
+    return report(io, destination, failure);
+  };
+  const room = await matrixRoomEncrypted(destination);
+  if (!room.ok) return invite(room);
+  if (room.encrypted) {
+    // A plain PUT /send into an encrypted room would show the test in clear with an
+    // "unencrypted" warning; and this command must not open the bot's crypto store, which the
+    // running relay owns (two processes on one device store corrupt its one-time keys).
+    io.stderr.write(
+      `Le salon ${destination.roomId} est chiffré : aucun message en clair n'y est envoyé.\n→ Vérifiez la configuration avec « grist-realtime tchap check » ; les alertes réelles y sont chiffrées par le relais (TCHAP_STORE_KEY).\n`,
+    );
+    return 1;
+  }
   const message = testMessage(destination.name);
   const outcome = await sendMatrixMessage(
     destination,
     `grt-test-${randomUUID()}`,
     toMatrixContent(message),
   );
-  if (!outcome.ok) {
-    if (outcome.kind === "unknown-room") {
-      io.stderr.write(`(le compte à inviter dans ${destination.roomId} est ${who.userId})\n`);
-    }
-    return report(io, destination, outcome);
-  }
+  if (!outcome.ok) return invite(outcome);
   io.stdout.write(
     `Message d'essai envoyé dans le salon ${destination.roomId} (événement ${outcome.detail}).\n`,
   );
