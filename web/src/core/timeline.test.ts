@@ -14,7 +14,7 @@ describe("describeEvent", () => {
     assert.equal(`${line.actor} — ${line.text}`, "Marie Durand — Statut : En cours → Terminé");
   });
 
-  it("lists several changes with the most telling first and shows empty values", () => {
+  it("lists several changes with the most telling first, shows empty values and leaves out Derniere_MAJ", () => {
     const line = describeEvent(
       liveEvent({
         changes: {
@@ -24,10 +24,18 @@ describe("describeEvent", () => {
         },
       }),
     );
-    assert.equal(
-      line.text,
-      "Priorité : Normale → Urgente ; Commentaire : (vide) → RAS ; Mise à jour : (vide) → (vide)",
+    assert.equal(line.text, "Priorité : Normale → Urgente ; Commentaire : (vide) → RAS");
+    assert.deepEqual(
+      line.changes?.map((part) => part.field),
+      ["priorite", "commentaire"],
     );
+  });
+
+  it("says an edit that only touched Derniere_MAJ updated the intervention", () => {
+    const line = describeEvent(
+      liveEvent({ changes: { derniereMaj: { from: "2026-11-28T10:00:00Z", to: null } } }),
+    );
+    assert.equal(line.text, "Intervention INT-001 mise à jour");
   });
 
   it("describes additions and removals, including out-of-scope ones", () => {

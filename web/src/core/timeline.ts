@@ -16,7 +16,13 @@ const FIELD_LABELS: Readonly<Record<string, string>> = {
   departement: "Département",
 };
 
-/** Most telling changes first; `derniereMaj` changes with every edit, so it comes last. */
+/**
+ * `Derniere_MAJ` changes with every edit (a trigger formula): repeating it on every line is
+ * noise, so it is left out of the sentence; an edit that changed nothing else still gets a line.
+ */
+const SILENT_FIELDS: ReadonlySet<string> = new Set(["derniereMaj"]);
+
+/** Most telling changes first. */
 const FIELD_ORDER = [
   "statut",
   "priorite",
@@ -28,7 +34,6 @@ const FIELD_ORDER = [
   "departement",
   "latitude",
   "longitude",
-  "derniereMaj",
 ];
 
 /** Bounds each value so a pasted novel in a comment does not swallow the chronology. */
@@ -54,10 +59,20 @@ export function actorOf(record: Intervention): string {
   return record.agent?.trim() || record.reference?.trim() || `Ligne ${record.id}`;
 }
 
+/** One changed field of an update, for views that highlight the field. */
+export interface ChangePart {
+  field: string;
+  label: string;
+  from: string;
+  to: string;
+}
+
 export interface TimelineLine {
   actor: string;
   /** Everything after the dash, without the time. */
   text: string;
+  /** An update's changed fields, in the order of `text`. */
+  changes?: ChangePart[];
 }
 
 export function describeEvent(event: LiveEvent): TimelineLine {
@@ -75,15 +90,22 @@ export function describeEvent(event: LiveEvent): TimelineLine {
     return { actor: actorOf(record), text: `Intervention${reference} supprimée` };
   }
   const changes = event.changes ?? {};
-  const fields = Object.keys(changes).sort((a, b) => orderOf(a) - orderOf(b) || a.localeCompare(b));
-  const parts = fields.map((field) => {
-    const change = changes[field];
-    const label = FIELD_LABELS[field] ?? field;
-    return `${label} : ${formatValue(field, change?.from)} → ${formatValue(field, change?.to)}`;
-  });
+  const fields = Object.keys(changes)
+    .filter((field) => !SILENT_FIELDS.has(field))
+    .sort((a, b) => orderOf(a) - orderOf(b) || a.localeCompare(b));
+  const parts = fields.map((field) => ({
+    field,
+    label: FIELD_LABELS[field] ?? field,
+    from: formatValue(field, changes[field]?.from),
+    to: formatValue(field, changes[field]?.to),
+  }));
   return {
     actor: actorOf(record),
-    text: parts.length > 0 ? parts.join(" ; ") : `Intervention${reference} mise à jour`,
+    text:
+      parts.length > 0
+        ? parts.map((part) => `${part.label} : ${part.from} → ${part.to}`).join(" ; ")
+        : `Intervention${reference} mise à jour`,
+    changes: parts,
   };
 }
 

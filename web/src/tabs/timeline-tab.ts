@@ -1,9 +1,13 @@
-/** Chronologie: newest first, one line per event, built once per event id and reused. */
-import { formatClock, formatDateTime } from "../core/relative-time.ts";
-import { describeEvent } from "../core/timeline.ts";
+/**
+ * Chronologie: newest first, one line per event, built once per event id and reused. Times carry
+ * seconds (two changes in the same minute must be told apart) and each changed field's name is
+ * highlighted so the eye finds what moved.
+ */
+import { formatClockSeconds, formatDateTime } from "../core/relative-time.ts";
+import { type ChangePart, describeEvent } from "../core/timeline.ts";
 import type { LiveEvent } from "../core/types.ts";
-import { isAlarming } from "../core/vocabulary.ts";
-import { h, setText } from "../ui/dom.ts";
+import { alarmRaisedBy } from "../core/vocabulary.ts";
+import { type Child, h, setText } from "../ui/dom.ts";
 import { ageElement } from "../ui/relative-times.ts";
 
 /** Lines kept in the DOM; older ones stay reachable through the filters. */
@@ -40,9 +44,9 @@ export function createTimelineTab(onLoadMore: () => void): TimelineTab {
   function line(event: LiveEvent): HTMLLIElement {
     const existing = lines.get(event.id);
     if (existing) return existing;
-    const { actor, text } = describeEvent(event);
+    const { actor, text, changes } = describeEvent(event);
     const ms = Date.parse(event.time);
-    const alarm = event.type !== "record.removed" && isAlarming(event.record);
+    const alarm = alarmRaisedBy(event) !== null;
     const li = h(
       "li",
       {
@@ -55,7 +59,7 @@ export function createTimelineTab(onLoadMore: () => void): TimelineTab {
           datetime: Number.isNaN(ms) ? undefined : new Date(ms).toISOString(),
           title: Number.isNaN(ms) ? undefined : formatDateTime(ms),
         },
-        text: Number.isNaN(ms) ? "" : formatClock(ms),
+        text: Number.isNaN(ms) ? "" : formatClockSeconds(ms),
       }),
       h("span", { class: "tl__ref", text: event.record.reference ?? "" }),
       h(
@@ -63,7 +67,7 @@ export function createTimelineTab(onLoadMore: () => void): TimelineTab {
         { class: "tl__line" },
         h("strong", { class: "tl__actor", text: actor }),
         " — ",
-        h("span", { class: "tl__text", text }),
+        h("span", { class: "tl__text" }, ...(changes?.length ? changeNodes(changes) : [text])),
         " · ",
         ageElement(event.time),
       ),
@@ -108,4 +112,13 @@ export function createTimelineTab(onLoadMore: () => void): TimelineTab {
       more.disabled = state.loading;
     },
   };
+}
+
+/** "Statut : En cours → Bloqué ; …" with each field name marked. */
+function changeNodes(changes: readonly ChangePart[]): Child[] {
+  return changes.flatMap((part, index) => [
+    index > 0 ? " ; " : null,
+    h("mark", { class: "tl__field", text: part.label }),
+    ` : ${part.from} → ${part.to}`,
+  ]);
 }
