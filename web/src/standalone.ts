@@ -18,7 +18,15 @@ async function main() {
   const api = createRelayApi(new URL(".", window.location.href), async () => token);
   const config = await loadAppConfig(api);
   document.title = config.title;
-  const dashboard = createDashboard({ root: appRoot(), mode: "standalone", config, api });
+  // The stream starts after the dashboard exists; the retry button reaches it through this.
+  let reconnect = () => {};
+  const dashboard = createDashboard({
+    root: appRoot(),
+    mode: "standalone",
+    config,
+    api,
+    onRetryNow: () => reconnect(),
+  });
 
   const stream = startRelayStream({
     eventsUrl: api.url("events"),
@@ -44,8 +52,7 @@ async function main() {
     },
     probeAuth: () => probeAuth(api),
   });
-  // Back online: no point waiting for the backoff timer.
-  window.addEventListener("online", () => stream.reconnectNow());
+  reconnect = () => stream.reconnectNow();
 }
 
 void main();

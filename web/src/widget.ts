@@ -124,7 +124,15 @@ async function main() {
   const api = createRelayApi(relayBase, () => tokenSource());
   const config = await loadAppConfig(api);
   document.title = config.title;
-  const dashboard = createDashboard({ root: appRoot(), mode: "widget", config, api });
+  // The stream starts after the dashboard exists; the retry button reaches it through this.
+  let reconnect = () => {};
+  const dashboard = createDashboard({
+    root: appRoot(),
+    mode: "widget",
+    config,
+    api,
+    onRetryNow: () => reconnect(),
+  });
 
   const [needsToken, grist] = await Promise.all([relayRequiresAuth(api), loadGristApi(config)]);
   if (grist) {
@@ -181,7 +189,7 @@ async function main() {
     probeAuth: () => probeAuth(api),
     onTokenExpired: () => invalidateToken(),
   });
-  window.addEventListener("online", () => stream.reconnectNow());
+  reconnect = () => stream.reconnectNow();
 }
 
 void main();

@@ -2,7 +2,12 @@
  * The dashboard shared by the standalone page and the Grist widget: layout, state, rendering.
  * Where records come from (relay snapshot or Grist) is decided by the entry point.
  */
-import { connectionView, type StreamPhase, staleAfterMs } from "../core/connection-status.ts";
+import {
+  type ConnectionView,
+  connectionView,
+  type StreamPhase,
+  staleAfterMs,
+} from "../core/connection-status.ts";
 import { computeCounters } from "../core/counters.ts";
 import { EventLog } from "../core/event-log.ts";
 import {
@@ -14,25 +19,27 @@ import {
 } from "../core/filters.ts";
 import type { AppConfig } from "../core/parse.ts";
 import { RecordStore, recordKey } from "../core/record-store.ts";
-import { formatClock } from "../core/relative-time.ts";
+import { formatClock, formatClockSeconds } from "../core/relative-time.ts";
 import { activeSorted } from "../core/sorting.ts";
 import { toastText } from "../core/timeline.ts";
 import type { Intervention, LiveEvent } from "../core/types.ts";
-import { isAlarming, isClosed } from "../core/vocabulary.ts";
+import { alarmRaisedBy, isClosed, statusKind } from "../core/vocabulary.ts";
 import type { RelayApi } from "../net/relay-api.ts";
 import type { MapView } from "../tabs/map-tab.ts";
 import type { StatsView } from "../tabs/stats-tab.ts";
 import { createTimelineTab } from "../tabs/timeline-tab.ts";
+import { createClosedList } from "../ui/closed-list.ts";
 import { createConnectionIndicator } from "../ui/connection-indicator.ts";
 import { createCountersBar } from "../ui/counters-bar.ts";
 import { h, setText } from "../ui/dom.ts";
 import { createFiltersBar } from "../ui/filters-bar.ts";
 import { createInterventionList } from "../ui/intervention-list.ts";
+import { createNotifications } from "../ui/notifications.ts";
+import { createOfflineBanner } from "../ui/offline-banner.ts";
 import { keepAgesFresh } from "../ui/relative-times.ts";
 import { createRelayStatusPanel } from "../ui/relay-status.ts";
 import { createSound } from "../ui/sound.ts";
 import { createTabs, isTabId, type TabId } from "../ui/tabs.ts";
-import { createToasts } from "../ui/toasts.ts";
 import { createHistory } from "./history.ts";
 import { LiveIds } from "./live-ids.ts";
 import { startStatusPolling } from "./status-poller.ts";
@@ -42,6 +49,8 @@ export interface DashboardOptions {
   mode: "standalone" | "widget";
   config: AppConfig;
   api: RelayApi;
+  /** "Réessayer maintenant", the browser back online or the tab shown again: reconnect now. */
+  onRetryNow?: () => void;
 }
 
 export interface Dashboard {
@@ -63,9 +72,28 @@ export interface Dashboard {
 
 /** Coalesces a burst of events into one render. */
 const RENDER_DELAY_MS = 40;
+/** How long an unacknowledged alarm stays; `?duree_alerte=<secondes>` changes it, 0 = until seen. */
+const DEFAULT_ALARM_HOLD_S = 120;
+const MAX_ALARM_HOLD_S = 24 * 3_600;
+
+function alarmHoldMs(search: URLSearchParams): number {
+  const raw = search.get("duree_alerte");
+  const seconds = raw === null || raw.trim() === "" ? Number.NaN : Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) return DEFAULT_ALARM_HOLD_S * 1_000;
+  return Math.min(seconds, MAX_ALARM_HOLD_S) * 1_000;
+}
+
+function isToday(iso: string | null, nowMs: number): boolean {
+  if (!iso) return false;
+  const ms = Date.parse(iso);
+  return !Number.isNaN(ms) && new Date(ms).toDateString() === new Date(nowMs).toDateString();
+}
 
 export function createDashboard(options: DashboardOptions): Dashboard {
   const { root, mode, config, api } = options;
+  let baseTitle = config.title;
+  let pendingAlarms = 0;
+  let view: ConnectionView = { kind: "connecting", label: "Connexion…" };
   const store = new RecordStore();
   const log = new EventLog();
   const search = new URLSearchParams(window.location.search);
@@ -82,6 +110,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const connection = createConnectionIndicator();
   const sound = createSound();
   const counters = createCountersBar();
+  const offline = createOfflineBanner(() => retryNow());
   const notice = h("p", { class: "notice", attrs: { role: "status", hidden: true } });
   const relayPanel = createRelayStatusPanel(() => status.refresh());
   const filtersBar = createFiltersBar(filters, (next) => {
@@ -90,9 +119,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     renderNow();
   });
   const list = createInterventionList();
+  const closedList = createClosedList();
   const history = createHistory(api, log, () => scheduleRender());
   const timeline = createTimelineTab(() => void history.loadOlder());
-  const listPanel = h("div", {}, list.element);
+  const listPanel = h("div", {}, list.element, closedList.element);
   const mapPanel = h(
     "div",
     {},
@@ -104,7 +134,14 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     {},
     h("p", { class: "panel__loading", text: "Chargement des graphiques…" }),
   );
-  const toasts = createToasts();
+  const notifications = createNotifications({
+    alarmHoldMs: alarmHoldMs(search),
+    onShowTimeline: () => tabs.select("chronologie", { focus: true }),
+    onPendingAlarms(count) {
+      pendingAlarms = count;
+      renderTitle();
+    },
+  });
 
   let mapView: MapView | null = null;
   let mapLoading = false;
@@ -131,16 +168,22 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       h("div", { class: "topbar__tools" }, connection.element, sound.button),
     ),
     h(
-      "main",
-      { class: "content", attrs: { id: "contenu" } },
-      notice,
-      counters.element,
-      relayPanel.element,
-      filtersBar.element,
-      tabs.bar,
-      tabs.panels,
+      "div",
+      { class: "layout" },
+      h(
+        "main",
+        { class: "content", attrs: { id: "contenu" } },
+        notice,
+        offline.element,
+        counters.element,
+        relayPanel.element,
+        filtersBar.element,
+        tabs.bar,
+        tabs.panels,
+      ),
+      // Beside the content (a rail, or a bar above it on a phone), never over the cards.
+      notifications.element,
     ),
-    toasts.element,
   );
   root.classList.add(`app--${mode}`);
   root.setAttribute("aria-busy", "false");
@@ -160,12 +203,24 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     clearTimeout(renderTimer);
     renderTimer = undefined;
     const all = [...store.values()];
-    counters.render(computeCounters(all));
     filtersBar.updateChoices(all);
     const filtered = all.filter((record) => matchesFilters(record, filters));
+    const isFiltered = hasActiveFilter(filters);
+    // What the page says follows what it shows: the counters are over the filtered records.
+    counters.render(computeCounters(filtered), isFiltered ? all.length : null);
     const active = activeSorted(filtered);
     const totalActive = all.filter((record) => !isClosed(record.statut)).length;
-    list.render(active, { totalActive, filtered: hasActiveFilter(filters) });
+    const closedWanted = isClosed(filters.statut) && statusKind(filters.statut) !== "autre";
+    list.render(active, { totalActive, filtered: isFiltered, closedWanted });
+    const now = Date.now();
+    const closed = filtered.filter((record) => isClosed(record.statut));
+    const closedToday = closed
+      .filter((record) => isToday(record.derniereMaj, now))
+      .sort((a, b) => (b.derniereMaj ?? "").localeCompare(a.derniereMaj ?? ""));
+    closedList.render(closedToday, {
+      older: closed.length - closedToday.length,
+      open: closedWanted,
+    });
     for (const [key, alarm] of pendingFlashes) list.flash(key, alarm);
     pendingFlashes.clear();
     const tab = tabs.current;
@@ -177,16 +232,42 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   }
 
   function renderConnection() {
-    connection.render(
-      connectionView({
-        state: phase,
-        nowMs: Date.now(),
-        lastEventAt,
-        staleAfterMs: staleMs,
-        online: navigator.onLine,
-      }),
-    );
+    view = connectionView({
+      state: phase,
+      nowMs: Date.now(),
+      lastEventAt,
+      staleAfterMs: staleMs,
+      online: navigator.onLine,
+    });
+    connection.render(view);
     setText(clock, formatClock(Date.now()));
+    // Data shown while the stream is down is a past state: dim it and say from when.
+    const down = isDown();
+    root.classList.toggle("app--stale", down);
+    relayPanel.setReachable(!down);
+    offline.render(
+      down
+        ? {
+            dataAt: lastEventAt === null ? null : formatClockSeconds(lastEventAt),
+            reason: view.label,
+          }
+        : null,
+    );
+  }
+
+  /** The stream was up once and is not now. */
+  function isDown(): boolean {
+    return view.kind === "offline" || view.kind === "reconnecting";
+  }
+
+  function retryNow() {
+    options.onRetryNow?.();
+    status.refresh();
+  }
+
+  function renderTitle() {
+    // The tab title carries the alarms waiting, so a supervisor on another tab sees them.
+    document.title = pendingAlarms > 0 ? `(${pendingAlarms}) ${baseTitle}` : baseTitle;
   }
 
   function onTab(tab: TabId) {
@@ -248,20 +329,35 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   function notify(event: LiveEvent) {
     // The relay's start-up sync is a load, not a change someone made.
     if (event.source === "sync") return;
-    const alarm = event.type !== "record.removed" && isAlarming(event.record);
-    toasts.show(toastText(event), {
-      alarm,
-      ...(alarm ? { title: "Intervention urgente ou bloquée" } : {}),
-    });
-    sound.play(alarm);
-    pendingFlashes.set(recordKey(event.record.id), alarm);
+    // Notifications and sound follow the page's filters like everything else on it.
+    if (!matchesFilters(event.record, filters)) return;
+    // An alarm is an edge (became urgent or blocked), not every update of an urgent record.
+    const alarm = alarmRaisedBy(event);
+    if (alarm) {
+      notifications.alarm(
+        alarm === "bloque" ? "Intervention bloquée" : "Intervention urgente",
+        toastText(event),
+      );
+      sound.alarm();
+    } else {
+      notifications.change(toastText(event));
+    }
+    pendingFlashes.set(recordKey(event.record.id), alarm !== null);
   }
 
   // --- timers -------------------------------------------------------------------------------
   keepAgesFresh(root);
   setInterval(renderConnection, 1_000);
-  window.addEventListener("online", renderConnection);
+  window.addEventListener("online", () => {
+    renderConnection();
+    // Back online: no point waiting for the backoff timer.
+    if (isDown()) options.onRetryNow?.();
+  });
   window.addEventListener("offline", renderConnection);
+  document.addEventListener("visibilitychange", () => {
+    // A tab shown again (a screen woken up) reconnects at once rather than at the next backoff.
+    if (document.visibilityState === "visible" && isDown()) options.onRetryNow?.();
+  });
   renderConnection();
   const status = startStatusPolling(api, relayPanel);
   void history.reload();
@@ -301,7 +397,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     },
     setTitle(text) {
       setText(title, text);
-      document.title = text;
+      baseTitle = text;
+      renderTitle();
     },
     selectTab(tab) {
       tabs.select(tab);

@@ -10,7 +10,7 @@ export interface InterventionList {
   element: HTMLElement;
   render(
     records: readonly Intervention[],
-    context: { totalActive: number; filtered: boolean },
+    context: { totalActive: number; filtered: boolean; closedWanted?: boolean },
   ): void;
   flash(key: string, alarm: boolean): void;
 }
@@ -24,9 +24,16 @@ export function createInterventionList(): InterventionList {
   const grid = h("div", { class: "list__grid" });
   const empty = h("p", { class: "list__empty", attrs: { hidden: true } });
   const more = h("p", { class: "list__more", attrs: { hidden: true } });
+  // The cards' titles are h3: this h2 keeps the outline in order for screen readers.
+  const heading = h("h2", {
+    class: "sr-only",
+    attrs: { id: "liste-titre" },
+    text: "Interventions actives",
+  });
   const element = h(
     "section",
-    { class: "list", attrs: { "aria-label": "Interventions actives" } },
+    { class: "list", attrs: { "aria-labelledby": "liste-titre" } },
+    heading,
     summary,
     grid,
     empty,
@@ -37,7 +44,7 @@ export function createInterventionList(): InterventionList {
 
   function render(
     records: readonly Intervention[],
-    context: { totalActive: number; filtered: boolean },
+    context: { totalActive: number; filtered: boolean; closedWanted?: boolean },
   ) {
     const shown = records.slice(0, MAX_CARDS);
     const keep = new Set<string>();
@@ -76,9 +83,11 @@ export function createInterventionList(): InterventionList {
     empty.hidden = count > 0;
     setText(
       empty,
-      context.filtered
-        ? "Aucune intervention active ne correspond aux filtres."
-        : "Aucune intervention active.",
+      context.closedWanted
+        ? "Aucune intervention active avec ce statut : les interventions terminées sont listées ci-dessous."
+        : context.filtered
+          ? "Aucune intervention active ne correspond aux filtres."
+          : "Aucune intervention active.",
     );
     more.hidden = count <= MAX_CARDS;
     setText(more, `${count - MAX_CARDS} autres interventions masquées : affinez les filtres.`);

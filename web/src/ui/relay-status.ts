@@ -10,6 +10,8 @@ import { h, replaceChildren } from "./dom.ts";
 export interface RelayStatusPanel {
   element: HTMLElement;
   render(status: RelayStatus | null): void;
+  /** The stream is down: the last figures are no longer news, say so in the summary. */
+  setReachable(reachable: boolean): void;
 }
 
 function row(label: string, value: string, state: "ok" | "warn" | "bad" | "neutral" = "neutral") {
@@ -42,15 +44,28 @@ export function createRelayStatusPanel(onOpen: () => void = () => {}): RelayStat
     if (element.open) onOpen();
   });
 
+  let reachable = true;
+  let ready = true;
+  function renderSummary() {
+    const state = !reachable ? "injoignable" : ready ? "opérationnel" : "dégradé";
+    summary.textContent = `État du relais : ${state}`;
+    element.classList.toggle("relay--degraded", !reachable || !ready);
+    element.classList.toggle("relay--unreachable", !reachable);
+  }
+
   return {
     element,
+    setReachable(next) {
+      if (next === reachable) return;
+      reachable = next;
+      renderSummary();
+    },
     render(status) {
       element.hidden = status === null;
       if (!status) return;
       const now = Date.now();
-      const ready = status.ready === true;
-      summary.textContent = `État du relais : ${ready ? "opérationnel" : "dégradé"}`;
-      element.classList.toggle("relay--degraded", !ready);
+      ready = status.ready === true;
+      renderSummary();
       const rows: HTMLElement[] = [];
       const details = [status.store, status.version ? `v${status.version}` : null].filter(Boolean);
       rows.push(

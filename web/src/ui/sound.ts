@@ -1,17 +1,19 @@
 /**
- * The change sound. Off by default; browsers (and Grist's iframe, which is not granted
+ * The alarm sound: it rings only for alarms (a record that became urgent or blocked), never for
+ * ordinary changes, and at most once per few seconds however many alarms arrive. Off by default; browsers (and Grist's iframe, which is not granted
  * `autoplay`) only let audio start from a user gesture, so it is switched on by a click, and
  * the choice is remembered on this device.
  */
 import { h, setText } from "./dom.ts";
 
 const STORAGE_KEY = "grist-realtime.sound";
-/** A burst of changes plays one sound, not fifty. */
-const MIN_INTERVAL_MS = 1_500;
+/** A burst of alarms (a replay after an outage) rings once, not eighteen times. */
+const MIN_INTERVAL_MS = 5_000;
 
 export interface Sound {
   button: HTMLButtonElement;
-  play(alarm: boolean): void;
+  /** Rings for an alarm, unless switched off or it rang less than a few seconds ago. */
+  alarm(): void;
   readonly enabled: boolean;
 }
 
@@ -49,7 +51,7 @@ export function createSound(): Sound {
   function render() {
     button.setAttribute("aria-pressed", String(enabled));
     setText(button, enabled ? "♪ Son activé" : "♪ Son désactivé");
-    button.title = enabled ? "Couper le son des notifications" : "Activer le son des notifications";
+    button.title = enabled ? "Couper le son des alertes" : "Activer le son des alertes";
   }
 
   button.addEventListener("click", () => {
@@ -95,12 +97,12 @@ export function createSound(): Sound {
 
   return {
     button,
-    play(alarm) {
+    alarm() {
       if (!enabled) return;
       const now = Date.now();
-      if (now - lastPlayed < MIN_INTERVAL_MS && !alarm) return;
+      if (now - lastPlayed < MIN_INTERVAL_MS) return;
       lastPlayed = now;
-      beep(alarm);
+      beep(true);
     },
     get enabled() {
       return enabled;
