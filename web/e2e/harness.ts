@@ -3,7 +3,8 @@
  * (test/support/test-relay.ts) serving the built dashboard.
  */
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -106,7 +107,12 @@ export function plain(text: string | null): string {
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
+  // Finished animations: a notification caught fading in would look washed out.
+  await page.screenshot({
+    path: join(SCREENSHOT_DIR, `${name}.png`),
+    fullPage: false,
+    animations: "disabled",
+  });
 }
 
 /** A row as Grist posts it, with coordinates (Marseille unless given). */
@@ -126,4 +132,50 @@ export function row(id: number, fields: Record<string, unknown> = {}): Record<st
     Longitude: 5.37,
     ...fields,
   };
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * Runs axe-core (the dev dependency) in the page and returns its violations, one line per rule
+ * with the offending selectors, so a failing assertion says what to fix.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  const source = await readFile(
+    createRequire(import.meta.url).resolve("axe-core/axe.min.js"),
+    "utf8",
+  );
+  // evaluate() goes through the DevTools protocol, which the page's CSP does not restrict.
+  await page.evaluate(`${source}\n;undefined`);
+  return page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            context: Document,
+            options: unknown,
+          ): Promise<{
+            violations: {
+              id: string;
+              impact?: string | null;
+              help: string;
+              nodes: { target: unknown[] }[];
+            }[];
+          }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact ?? null,
+      help: violation.help,
+      targets: violation.nodes.map((node) => node.target.map(String).join(" ")),
+    }));
+  });
 }

@@ -88,7 +88,7 @@ export async function createMapView(container: HTMLElement, config: AppConfig): 
     class: "map__canvas",
     attrs: { "aria-label": "Carte des interventions actives" },
   });
-  const asideTitle = h("h3", { class: "map__aside-title" });
+  const asideTitle = h("h2", { class: "map__aside-title" });
   const asideList = h("ul", { class: "map__nocoords" });
   const recenter = h("button", {
     class: "btn btn--ghost",

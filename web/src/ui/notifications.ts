@@ -75,7 +75,8 @@ export function createNotifications(options: NotificationsOptions): Notification
   function alarm(title: string, text: string) {
     const close = h("button", {
       class: "btn toast__ack",
-      attrs: { type: "button", "aria-label": `Marquer comme vue : ${text}` },
+      // The name starts with the visible word, as voice control users say what they see.
+      attrs: { type: "button", "aria-label": `Vu — ${text}` },
       text: "Vu",
     });
     const toast = h(
