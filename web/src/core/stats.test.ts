@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { intervention, liveEvent } from "../../../test/support/web/test-records.ts";
-import { eventsPerHour, tallyBy } from "./stats.ts";
+import { eventsPerHour, sortedByLabel, tallyBy, tallyByStatus } from "./stats.ts";
 
 describe("tallyBy", () => {
   it("merges spellings, counts empty values apart and sorts largest first", () => {
@@ -20,6 +20,49 @@ describe("tallyBy", () => {
       { label: "En cours", count: 1 },
       { label: "Sans statut", count: 1 },
     ]);
+  });
+});
+
+describe("tallyByStatus", () => {
+  it("keeps the counters' order whatever the counts, shows the working statuses at zero and puts unknown ones after", () => {
+    const tallies = tallyByStatus([
+      intervention({ statut: "termine" }),
+      intervention({ statut: "Terminé" }),
+      intervention({ statut: "Bloqué" }),
+      intervention({ statut: "Suspendu" }),
+      intervention({ statut: null }),
+      intervention({ statut: "Annulé" }),
+    ]);
+    assert.deepEqual(
+      tallies.map((t) => [t.kind, t.label, t.count]),
+      [
+        ["en-cours", "En cours", 0],
+        ["en-attente", "En attente", 0],
+        ["bloque", "Bloqué", 1],
+        ["termine", "termine", 2],
+        ["annule", "Annulé", 1],
+        ["autre", "Suspendu", 1],
+        ["autre", "Sans statut", 1],
+      ],
+    );
+  });
+});
+
+describe("sortedByLabel", () => {
+  it("orders départements as numbers and puts the empty label last", () => {
+    const sorted = sortedByLabel(
+      [
+        { label: "Sans département", count: 9 },
+        { label: "69", count: 5 },
+        { label: "2A", count: 1 },
+        { label: "13", count: 2 },
+      ],
+      "Sans département",
+    );
+    assert.deepEqual(
+      sorted.map((t) => t.label),
+      ["2A", "13", "69", "Sans département"],
+    );
   });
 });
 
