@@ -1,4 +1,7 @@
-/** What must be shown (issue 2/6): filters reduce the list and survive a reload through the URL. */
+/**
+ * What must be shown (issues 2/6 and 13): filters reduce the list and the counters and survive a
+ * reload through the URL.
+ */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
@@ -52,8 +55,9 @@ describe("filters", () => {
     const query = new URL(view.page.url()).searchParams;
     assert.equal(query.get("departement"), "13");
     assert.equal(query.get("statut"), "Bloqué");
-    // Counters stay global.
-    assert.equal(plain(await view.page.textContent('[data-counter="total"] .counter__value')), "4");
+    // Counters follow the filters (issue 13), with the national total beside them.
+    assert.equal(plain(await view.page.textContent('[data-counter="total"] .counter__value')), "1");
+    assert.equal(plain(await view.page.textContent(".counter__national")), "sur 4 au total");
 
     await view.page.reload();
     await waitForLive(view.page);

@@ -67,11 +67,73 @@ describe("Grist widget on a relay that requires authentication", () => {
     await grist?.close();
   });
 
-  it("asks Grist for full access, exchanges Grist's token for a relay token and goes live", async () => {
+  it("with read-table access, says in the widget what to change and sends no request known to fail", async () => {
     const access = grist.mintAccessToken(DOC, "supervisor", { readOnly: true });
-    view = await openPage(browser, `${relay.url}/widget/`, {
+    const limited = await openPage(browser, "about:blank", {
       initScript: gristDoubleScript({ token: access.token, baseUrl: access.baseUrl }),
     });
+    const refused: string[] = [];
+    const streams: string[] = [];
+    limited.page.on("response", (response) => {
+      if (response.status() === 401 || response.status() === 403) {
+        refused.push(new URL(response.url()).pathname);
+      }
+    });
+    limited.page.on("request", (request) => {
+      if (new URL(request.url()).pathname === "/events") streams.push(request.url());
+    });
+    try {
+      await limited.page.goto(`${relay.url}/widget/`);
+      await limited.page.waitForFunction(
+        () =>
+          (window as unknown as { __gristDouble: { readyCalls: unknown[] } }).__gristDouble
+            .readyCalls.length === 1,
+      );
+      // The user kept "read table": Grist sends the options with that level.
+      await limited.page.evaluate(
+        ([rows, mapping]) => {
+          const double = (
+            window as unknown as {
+              __gristDouble: {
+                emitOptions(o: unknown, s: unknown): void;
+                emitRecords(r: unknown, m: unknown): void;
+              };
+            }
+          ).__gristDouble;
+          double.emitOptions(null, { accessLevel: "read table" });
+          double.emitRecords(rows, mapping);
+        },
+        [GRIST_ROWS, FULL_MAPPING] as const,
+      );
+      await limited.page.waitForSelector("article.card");
+      const notice = plain(await limited.page.textContent(".notice"));
+      assert.match(notice, /actuellement « Lire la table sélectionnée »/);
+      assert.match(notice, /choisissez l'accès « Accès complet au document »/);
+      assert.match(
+        plain(await limited.page.textContent(".conn__label")),
+        /^Hors ligne — accès complet au document requis/,
+      );
+      // Only the probe that tells whether the relay requires a token was refused.
+      assert.deepEqual(refused, ["/api/events"]);
+      assert.deepEqual(streams, []);
+      assert.equal(await limited.page.locator(".offline:not([hidden])").count(), 0);
+    } finally {
+      await limited.context.close();
+    }
+  });
+
+  it("asks Grist for full access, exchanges Grist's token for a relay token and goes live", async () => {
+    const access = grist.mintAccessToken(DOC, "supervisor", { readOnly: true });
+    view = await openPage(browser, "about:blank", {
+      initScript: gristDoubleScript({ token: access.token, baseUrl: access.baseUrl }),
+    });
+    const refused: string[] = [];
+    view.page.on("response", (response) => {
+      if (response.status() === 401 || response.status() === 403) {
+        refused.push(new URL(response.url()).pathname);
+      }
+    });
+    await view.page.goto(`${relay.url}/widget/`);
     await view.page.waitForFunction(
       () =>
         (window as unknown as { __gristDouble: { readyCalls: unknown[] } }).__gristDouble.readyCalls
@@ -109,6 +171,10 @@ describe("Grist widget on a relay that requires authentication", () => {
     await relay.postWebhook([row(1, { ID2: "INT-101", Statut: "Bloqué" })]);
     await view.page.waitForSelector(".toast");
     assert.match(plain(await view.page.textContent(".toasts")), /INT-101/);
+    // A viewer's token: no "État du relais" request the relay would refuse, and no 401 but the
+    // probe that found out a token is needed.
+    assert.deepEqual(refused, ["/api/events"]);
+    assert.equal(await view.page.locator(".relay:not([hidden])").count(), 0);
     assert.deepEqual(view.errors, []);
   });
 });

@@ -23,8 +23,15 @@ import {
   type WidgetOptions,
 } from "./widget/columns.ts";
 import { pluginApiUrl } from "./widget/grist-origin.ts";
-import { createGristTokenSource } from "./widget/grist-token.ts";
-import type { GristWidgetApi } from "./widget/grist-types.ts";
+import { createGristTokenSource, TokenExchangeError } from "./widget/grist-token.ts";
+import type { AccessLevel, GristWidgetApi } from "./widget/grist-types.ts";
+import {
+  accessNotice,
+  BLOCKED_LABEL,
+  createNotices,
+  exchangeNotice,
+  type Notices,
+} from "./widget/notices.ts";
 import { openOptionsEditor } from "./widget/options-editor.ts";
 
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -72,6 +79,8 @@ function connectGrist(
   dashboard: Dashboard,
   config: AppConfig,
   needsToken: boolean,
+  notices: Notices,
+  onAccess: (level: AccessLevel | undefined) => void,
 ) {
   let options: WidgetOptions = { title: null, defaultTab: null };
   let tabApplied = false;
@@ -79,13 +88,14 @@ function connectGrist(
     const missing = missingColumns(mappings);
     const mapped = grist.mapColumnNames(rows);
     if (mapped === null || missing.length > 0) {
-      dashboard.setNotice(
+      notices.set(
+        "columns",
         `Veuillez associer les colonnes du widget dans le panneau de droite (« Colonnes ») : ${missing.join(", ") || "colonnes requises"}.`,
       );
       dashboard.setRecords([]);
       return;
     }
-    dashboard.setNotice(null);
+    notices.set("columns", null);
     dashboard.setRecords(mapped.map(interventionFromMappedRow).filter((r) => r !== null));
   });
   grist.onOptions((saved, interaction) => {
@@ -102,11 +112,9 @@ function connectGrist(
       dashboard.selectTab(options.defaultTab);
     }
     tabApplied = true;
-    if (needsToken && interaction?.accessLevel && interaction.accessLevel !== "full") {
-      dashboard.setNotice(
-        "Le relais demande une authentification : accordez l'accès complet au widget (le widget n'écrit jamais dans le document) pour recevoir les changements en direct.",
-      );
-    }
+    const level = interaction?.accessLevel;
+    notices.set("access", needsToken && level !== "full" ? accessNotice(level) : null);
+    onAccess(level);
   });
   grist.ready({
     requiredAccess: needsToken ? "full" : "read table",
@@ -132,64 +140,92 @@ async function main() {
     config,
     api,
     onRetryNow: () => reconnect(),
+    // History and status wait until a token can be sent (or is known not to be needed).
+    deferRelayCalls: true,
   });
+  const notices = createNotices((message) => dashboard.setNotice(message));
 
   const [needsToken, grist] = await Promise.all([relayRequiresAuth(api), loadGristApi(config)]);
+  const useRelayRecords = !grist;
+  let started = false;
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  let invalidateToken = () => {};
+
+  function startRelay() {
+    if (started) return;
+    started = true;
+    dashboard.setBlocked(null);
+    if (needsToken && grist) {
+      const gristTokens = createGristTokenSource({
+        getAccessToken: () => grist.getAccessToken({ readOnly: true }),
+        exchangeUrl: api.url("auth/grist"),
+        onNewToken(refreshAt) {
+          // Reopen the stream with a fresh token before the relay closes it at expiry.
+          clearTimeout(refreshTimer);
+          refreshTimer = setTimeout(
+            () => stream.reconnectNow({ quiet: true }),
+            Math.max(0, refreshAt - Date.now()),
+          );
+        },
+      });
+      tokenSource = () =>
+        gristTokens.get().then(
+          (token) => {
+            notices.set("exchange", null);
+            return token;
+          },
+          (error: unknown) => {
+            notices.set(
+              "exchange",
+              exchangeNotice(error instanceof TokenExchangeError ? error.status : null),
+            );
+            throw error;
+          },
+        );
+      invalidateToken = gristTokens.invalidate;
+    }
+    dashboard.startRelayCalls();
+    const stream = startRelayStream({
+      eventsUrl: api.url("events"),
+      tokenSource: () => tokenSource(),
+      baseDelayMs: config.retryMs,
+      capDelayMs: MAX_RETRY_DELAY_MS,
+      staleAfterMs: staleAfterMs(config.heartbeatMs),
+      onSnapshot(snapshot) {
+        dashboard.noteRelayFrame();
+        if (useRelayRecords) dashboard.setRecords(snapshot.records);
+      },
+      onEvent(event) {
+        dashboard.noteRelayFrame();
+        dashboard.receiveEvent(event, { applyToRecords: useRelayRecords });
+      },
+      onReset() {
+        dashboard.noteRelayFrame();
+        dashboard.reloadHistory();
+      },
+      onPhase(phase) {
+        dashboard.setStreamPhase(phase);
+      },
+      probeAuth: () => probeAuth(api),
+      onTokenExpired: () => invalidateToken(),
+    });
+    reconnect = () => stream.reconnectNow();
+  }
+
   if (grist) {
-    connectGrist(grist, dashboard, config, needsToken);
+    connectGrist(grist, dashboard, config, needsToken, notices, (level) => {
+      // Without full access, getAccessToken is refused: every relay request would fail, so
+      // none is sent until the user grants it (Grist then reloads the widget).
+      if (!needsToken || level === "full") startRelay();
+      else if (!started) dashboard.setBlocked(BLOCKED_LABEL);
+    });
+    if (!needsToken) startRelay();
   } else {
     dashboard.setNotice(
       "Ce widget s'affiche dans Grist. Hors de Grist, les données viennent directement du relais.",
     );
+    startRelay();
   }
-
-  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  let invalidateToken = () => {};
-  if (needsToken && grist) {
-    const gristTokens = createGristTokenSource({
-      getAccessToken: () => grist.getAccessToken({ readOnly: true }),
-      exchangeUrl: api.url("auth/grist"),
-      onNewToken(refreshAt) {
-        // Reopen the stream with a fresh token before the relay closes it at expiry.
-        clearTimeout(refreshTimer);
-        refreshTimer = setTimeout(
-          () => stream.reconnectNow({ quiet: true }),
-          Math.max(0, refreshAt - Date.now()),
-        );
-      },
-    });
-    tokenSource = gristTokens.get;
-    invalidateToken = gristTokens.invalidate;
-    dashboard.refreshStatus();
-    dashboard.reloadHistory();
-  }
-
-  const useRelayRecords = !grist;
-  const stream = startRelayStream({
-    eventsUrl: api.url("events"),
-    tokenSource: () => tokenSource(),
-    baseDelayMs: config.retryMs,
-    capDelayMs: MAX_RETRY_DELAY_MS,
-    staleAfterMs: staleAfterMs(config.heartbeatMs),
-    onSnapshot(snapshot) {
-      dashboard.noteRelayFrame();
-      if (useRelayRecords) dashboard.setRecords(snapshot.records);
-    },
-    onEvent(event) {
-      dashboard.noteRelayFrame();
-      dashboard.receiveEvent(event, { applyToRecords: useRelayRecords });
-    },
-    onReset() {
-      dashboard.noteRelayFrame();
-      dashboard.reloadHistory();
-    },
-    onPhase(phase) {
-      dashboard.setStreamPhase(phase);
-    },
-    probeAuth: () => probeAuth(api),
-    onTokenExpired: () => invalidateToken(),
-  });
-  reconnect = () => stream.reconnectNow();
 }
 
 void main();

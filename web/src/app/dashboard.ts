@@ -22,6 +22,7 @@ import { RecordStore, recordKey } from "../core/record-store.ts";
 import { formatClock, formatClockSeconds } from "../core/relative-time.ts";
 import { activeSorted } from "../core/sorting.ts";
 import { toastText } from "../core/timeline.ts";
+import { tokenRole } from "../core/token.ts";
 import type { Intervention, LiveEvent } from "../core/types.ts";
 import { alarmRaisedBy, isClosed, statusKind } from "../core/vocabulary.ts";
 import type { RelayApi } from "../net/relay-api.ts";
@@ -42,7 +43,7 @@ import { createSound } from "../ui/sound.ts";
 import { createTabs, isTabId, type TabId } from "../ui/tabs.ts";
 import { createHistory } from "./history.ts";
 import { LiveIds } from "./live-ids.ts";
-import { startStatusPolling } from "./status-poller.ts";
+import { type StatusPolling, startStatusPolling } from "./status-poller.ts";
 
 export interface DashboardOptions {
   root: HTMLElement;
@@ -51,6 +52,11 @@ export interface DashboardOptions {
   api: RelayApi;
   /** "Réessayer maintenant", the browser back online or the tab shown again: reconnect now. */
   onRetryNow?: () => void;
+  /**
+   * Wait for `startRelayCalls()` before asking the relay for history and status: the widget
+   * first needs its token, and a request sent without it is known to fail.
+   */
+  deferRelayCalls?: boolean;
 }
 
 export interface Dashboard {
@@ -60,6 +66,13 @@ export interface Dashboard {
   receiveEvent(event: LiveEvent, options: { applyToRecords: boolean }): void;
   /** After an `event: reset`: the chronology is rebuilt from the relay's history. */
   reloadHistory(): void;
+  /** With `deferRelayCalls`: the token is there, load the history and the relay status. */
+  startRelayCalls(): void;
+  /**
+   * The stream cannot start until the user changes something (the widget's access level):
+   * the indicator says so instead of "Connexion…". null lifts it.
+   */
+  setBlocked(label: string | null): void;
   setStreamPhase(phase: StreamPhase): void;
   /** Any frame from the relay (snapshot, reset, event): "dernier événement à …". */
   noteRelayFrame(): void;
@@ -94,6 +107,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   let baseTitle = config.title;
   let pendingAlarms = 0;
   let view: ConnectionView = { kind: "connecting", label: "Connexion…" };
+  let blocked: string | null = null;
+  let status: StatusPolling | null = null;
   const store = new RecordStore();
   const log = new EventLog();
   const search = new URLSearchParams(window.location.search);
@@ -112,7 +127,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const counters = createCountersBar();
   const offline = createOfflineBanner(() => retryNow());
   const notice = h("p", { class: "notice", attrs: { role: "status", hidden: true } });
-  const relayPanel = createRelayStatusPanel(() => status.refresh());
+  const relayPanel = createRelayStatusPanel(() => status?.refresh());
   const filtersBar = createFiltersBar(filters, (next) => {
     filters = next;
     writeUrl();
@@ -232,13 +247,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   }
 
   function renderConnection() {
-    view = connectionView({
-      state: phase,
-      nowMs: Date.now(),
-      lastEventAt,
-      staleAfterMs: staleMs,
-      online: navigator.onLine,
-    });
+    view = blocked
+      ? { kind: "offline", label: blocked }
+      : connectionView({
+          state: phase,
+          nowMs: Date.now(),
+          lastEventAt,
+          staleAfterMs: staleMs,
+          online: navigator.onLine,
+        });
     connection.render(view);
     setText(clock, formatClock(Date.now()));
     // Data shown while the stream is down is a past state: dim it and say from when.
@@ -255,14 +272,26 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     );
   }
 
-  /** The stream was up once and is not now. */
+  /** The stream should be up and is not (a blocked widget waits for the user instead). */
   function isDown(): boolean {
-    return view.kind === "offline" || view.kind === "reconnecting";
+    return blocked === null && (view.kind === "offline" || view.kind === "reconnecting");
   }
 
   function retryNow() {
     options.onRetryNow?.();
-    status.refresh();
+    status?.refresh();
+  }
+
+  /** Only an admin token (or no token: a loopback relay's local operator) may read the status. */
+  async function mayReadStatus(): Promise<boolean> {
+    const token = await api.tokenSource().catch(() => null);
+    return token === null || tokenRole(token) === "admin";
+  }
+
+  function startRelayCalls() {
+    if (status) return;
+    status = startStatusPolling(api, relayPanel, mayReadStatus);
+    void history.reload();
   }
 
   function renderTitle() {
@@ -359,8 +388,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (document.visibilityState === "visible" && isDown()) options.onRetryNow?.();
   });
   renderConnection();
-  const status = startStatusPolling(api, relayPanel);
-  void history.reload();
+  if (!options.deferRelayCalls) startRelayCalls();
   onTab(tabs.current);
   renderNow();
 
@@ -382,12 +410,17 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     reloadHistory() {
       void history.reload();
     },
+    startRelayCalls,
+    setBlocked(label) {
+      blocked = label;
+      renderConnection();
+    },
     noteRelayFrame() {
       lastEventAt = Date.now();
     },
     setStreamPhase(next) {
       // Newly connected: the subscriber count in "État du relais" now includes this page.
-      if (next.phase === "open" && phase.phase !== "open") status.refresh();
+      if (next.phase === "open" && phase.phase !== "open") status?.refresh();
       phase = next;
       renderConnection();
     },
@@ -404,7 +437,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       tabs.select(tab);
     },
     refreshStatus() {
-      status.refresh();
+      status?.refresh();
     },
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { extractToken } from "./token.ts";
+import { extractToken, tokenRole } from "./token.ts";
 
 describe("extractToken", () => {
   it("takes the token and gives back the URL without it", () => {
@@ -22,5 +22,20 @@ describe("extractToken", () => {
       cleanedUrl: "/widget/",
     });
     assert.equal(extractToken(`https://relais.example/?token=${"a".repeat(10_000)}`).token, null);
+  });
+});
+
+describe("tokenRole", () => {
+  const jwt = (claims: unknown) =>
+    `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.signature`;
+
+  it("reads the role claim, and viewer when the claim is absent as the relay does", () => {
+    assert.equal(tokenRole(jwt({ role: "admin", sub: "é" })), "admin");
+    assert.equal(tokenRole(jwt({ sub: "x" })), "viewer");
+  });
+
+  it("gives null for what is not a JWT", () => {
+    assert.equal(tokenRole("opaque"), null);
+    assert.equal(tokenRole("a.%%%.c"), null);
   });
 });

@@ -17,3 +17,22 @@ export function extractToken(href: string): TokenExtraction {
   const token = raw && raw.length <= MAX_TOKEN_LENGTH ? raw : null;
   return { token, cleanedUrl: url.pathname + url.search + url.hash };
 }
+
+/**
+ * The `role` claim of a relay JWT, read without checking the signature: it only decides what
+ * the page asks for (no "État du relais" request that the relay would refuse), never what it
+ * may see, which the relay enforces. Tokens without the claim are viewers, as on the relay.
+ */
+export function tokenRole(token: string): string | null {
+  const payload = token.split(".")[1];
+  if (!payload) return null;
+  try {
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    const claims: unknown = JSON.parse(json);
+    if (typeof claims !== "object" || claims === null) return null;
+    const role = (claims as { role?: unknown }).role;
+    return typeof role === "string" ? role : "viewer";
+  } catch {
+    return null;
+  }
+}

@@ -20,6 +20,16 @@ export interface GristTokenSource {
   invalidate(): void;
 }
 
+/** The relay refused to trade Grist's token: `status` says why (403: not this document's user). */
+export class TokenExchangeError extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`échange du jeton Grist refusé (${status})`);
+    this.name = "TokenExchangeError";
+    this.status = status;
+  }
+}
+
 /** Refresh this long before expiry (or at 80 % of a short lifetime). */
 function refreshMarginMs(lifetimeMs: number): number {
   return Math.min(60_000, lifetimeMs * 0.2);
@@ -38,7 +48,7 @@ export function createGristTokenSource(options: GristTokenSourceOptions): GristT
       cache: "no-store",
       signal: AbortSignal.timeout(15_000),
     });
-    if (!response.ok) throw new Error(`échange du jeton Grist refusé (${response.status})`);
+    if (!response.ok) throw new TokenExchangeError(response.status);
     const body: unknown = await response.json();
     const token = (body as { token?: unknown }).token;
     const expiresIn = (body as { expiresInSeconds?: unknown }).expiresInSeconds;
