@@ -94,4 +94,29 @@ describe("offline state", () => {
     assert.equal(await view.page.locator("#app.app--stale").count(), 0);
     assert.deepEqual(view.errors, []);
   });
+
+  it("reconnects at once when the browser comes back online, without waiting for the backoff", async () => {
+    assert.ok(relay);
+    const { port } = relay;
+    await view.page.waitForFunction(
+      () => document.querySelector(".conn")?.getAttribute("data-state") === "live",
+    );
+    // The network goes (the relay with it: an open loopback stream would survive emulation).
+    await view.context.setOffline(true);
+    await relay.close();
+    relay = undefined;
+    await view.page.waitForSelector(".offline:not([hidden])", { timeout: 10_000 });
+    await waitForAttemptLaterThan(view.page, 6_000);
+    relay = await startTestRelay({ port, dataDir, env: ENV });
+    const back = Date.now();
+    await view.context.setOffline(false);
+    await view.page.waitForFunction(
+      () => document.querySelector(".conn")?.getAttribute("data-state") === "live",
+      undefined,
+      { timeout: 2_000 },
+    );
+    const elapsed = Date.now() - back;
+    assert.ok(elapsed < 2_000, `En direct ${elapsed} ms after coming back online`);
+    assert.deepEqual(view.errors, []);
+  });
 });
