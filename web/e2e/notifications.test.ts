@@ -48,6 +48,14 @@ async function counter(page: Page, key: string): Promise<string> {
   return plain(await page.textContent(`[data-counter="${key}"] .counter__value`));
 }
 
+/** Counters are redrawn a few ms after the notification: wait for the value. */
+async function waitForCounter(page: Page, key: string, value: string): Promise<void> {
+  await page.waitForFunction(
+    ([k, v]) => document.querySelector(`[data-counter="${k}"] .counter__value`)?.textContent === v,
+    [key, value] as const,
+  );
+}
+
 describe("notifications for a control room", () => {
   let relay: TestRelay;
   let browser: Browser;
@@ -132,8 +140,8 @@ describe("notifications for a control room", () => {
       (before) => (window as unknown as { __audio: AudioProbe }).__audio.oscillators > before,
       beepsBefore,
     );
-    assert.equal(await counter(view.page, "total"), String(Number(totalBefore) + 1));
-    assert.equal(await counter(view.page, "urgentes"), String(Number(urgentBefore) + 1));
+    await waitForCounter(view.page, "total", String(Number(totalBefore) + 1));
+    await waitForCounter(view.page, "urgentes", String(Number(urgentBefore) + 1));
     assert.match(await view.page.title(), /^\(1\) /);
   });
 
@@ -161,10 +169,12 @@ describe("notifications for a control room", () => {
     assert.equal(await view.page.locator('[role="alert"] .toast').count(), 0);
     assert.doesNotMatch(await view.page.title(), /^\(\d+\) /);
     // It left the active list for the folded "Terminées aujourd'hui".
+    await view.page.waitForSelector('.closed article.card:has-text("INT-CLOS")', {
+      state: "attached",
+    });
     assert.equal(await view.page.locator('.list article.card:has-text("INT-CLOS")').count(), 0);
-    assert.match(
-      plain(await view.page.textContent(".closed__title")),
-      /^Terminées aujourd'hui \(1\)$/,
+    await view.page.waitForFunction(
+      () => document.querySelector(".closed__title")?.textContent === "Terminées aujourd'hui (1)",
     );
   });
 });
