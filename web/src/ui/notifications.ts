@@ -36,6 +36,13 @@ export function createNotifications(options: NotificationsOptions): Notification
     attrs: { id: "notifications-titre" },
     text: "Notifications",
   });
+  // On a phone only a few alarms fit in the bar: the count says how many wait below.
+  const pending = h("span", { class: "toasts__pending", attrs: { hidden: true } });
+  const ackAll = h("button", {
+    class: "btn btn--ghost toasts__ack-all",
+    attrs: { type: "button", hidden: true },
+    text: "Tout marquer comme vu",
+  });
   const alarms = h("div", {
     class: "toasts__region toasts__alarms",
     attrs: { role: "alert", "aria-live": "assertive" },
@@ -48,7 +55,7 @@ export function createNotifications(options: NotificationsOptions): Notification
   const element = h(
     "aside",
     { class: "toasts", attrs: { "aria-labelledby": "notifications-titre" } },
-    heading,
+    h("div", { class: "toasts__head" }, heading, pending, ackAll),
     alarms,
     changes,
     empty,
@@ -57,10 +64,19 @@ export function createNotifications(options: NotificationsOptions): Notification
   let group: { element: HTMLElement; label: HTMLElement; count: number } | null = null;
   let groupTimer: ReturnType<typeof setTimeout> | undefined;
 
+  const acknowledgers = new WeakMap<Element, () => void>();
+  ackAll.addEventListener("click", () => {
+    for (const toast of [...alarms.children]) acknowledgers.get(toast)?.();
+  });
+
   function refresh() {
-    empty.hidden = alarms.childElementCount + changes.childElementCount > 0;
-    element.classList.toggle("toasts--alarm", alarms.childElementCount > 0);
-    options.onPendingAlarms(alarms.childElementCount);
+    const count = alarms.childElementCount;
+    empty.hidden = count + changes.childElementCount > 0;
+    element.classList.toggle("toasts--alarm", count > 0);
+    pending.hidden = count === 0;
+    setText(pending, `${count} alerte${count > 1 ? "s" : ""} à voir`);
+    ackAll.hidden = count < 2;
+    options.onPendingAlarms(count);
   }
 
   function stamp(): HTMLElement {
@@ -94,6 +110,7 @@ export function createNotifications(options: NotificationsOptions): Notification
       refresh();
     };
     close.addEventListener("click", dismiss);
+    acknowledgers.set(toast, dismiss);
     if (options.alarmHoldMs > 0) timer = setTimeout(dismiss, options.alarmHoldMs);
     // Newest first: the alarm that just rang is the one read first.
     alarms.prepend(toast);
