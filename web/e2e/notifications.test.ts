@@ -143,6 +143,12 @@ describe("notifications for a control room", () => {
     await waitForCounter(view.page, "total", String(Number(totalBefore) + 1));
     await waitForCounter(view.page, "urgentes", String(Number(urgentBefore) + 1));
     assert.match(await view.page.title(), /^\(1\) /);
+
+    // A second alarm right after: shown, but the sound rings at most once per few seconds.
+    const beepsAfterFirst = await oscillators(view.page);
+    await relay.postWebhook([row(32, { ID2: "INT-MRS2", Statut: "Bloqué", Priorite: "Urgente" })]);
+    await view.page.waitForSelector('[role="alert"] .toast--alarm:has-text("INT-MRS2")');
+    assert.equal(await oscillators(view.page), beepsAfterFirst);
   });
 
   it("raises no alarm when an urgent intervention is closed", async () => {

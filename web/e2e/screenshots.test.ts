@@ -13,6 +13,7 @@ import {
   cspViolations,
   launchBrowser,
   openPage,
+  plain,
   RELAY_ENV,
   row,
   screenshot,
@@ -199,7 +200,19 @@ describe("screenshots", () => {
             );
             assert.equal(await view.page.locator(".map__nocoord").count(), 1);
           }
-          if (tab === "chronologie") await view.page.waitForSelector(".tl__item");
+          if (tab === "chronologie") {
+            await view.page.waitForSelector(".tl__item");
+            // Seconds, and the changed field's name marked (issue 13).
+            assert.match(
+              plain(await view.page.textContent(".tl__item >> nth=0 >> .tl__clock")),
+              /^\d\d:\d\d:\d\d$/,
+            );
+            assert.equal(
+              plain(await view.page.textContent(".tl__item >> nth=0 >> .tl__field")),
+              "Commentaire",
+            );
+            assert.equal(await view.page.locator('.tl__item:has-text("Mise à jour")').count(), 0);
+          }
           if (tab === "statistiques") {
             await view.page.waitForFunction(
               () =>
