@@ -1,7 +1,7 @@
 /**
  * What must be shown (issue 13): alarms stay in the assertive region through a burst of
  * ordinary changes; notifications, sound and counters follow the page's filters; closing an
- * urgent intervention raises no alarm.
+ * urgent intervention raises no alarm and it moves to the "Terminées" view.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -181,6 +181,14 @@ describe("notifications for a control room", () => {
     assert.equal(await view.page.locator('.list article.card:has-text("INT-CLOS")').count(), 0);
     await view.page.waitForFunction(
       () => document.querySelector(".closed__title")?.textContent === "Terminées aujourd'hui (1)",
+    );
+    // Choosing "Terminé" in the Statut filter unfolds them: the option means something.
+    assert.equal(await view.page.locator(".closed[open]").count(), 0);
+    await view.page.selectOption("#filtre-statut", "Terminé");
+    await view.page.waitForSelector(".closed[open] article.card:has-text('INT-CLOS')");
+    assert.match(
+      plain(await view.page.textContent(".list__empty")),
+      /les interventions terminées sont listées ci-dessous/,
     );
   });
 });

@@ -33,7 +33,12 @@ export function createClosedList(): ClosedList {
   return {
     element,
     render(records, context) {
-      setText(title, `Terminées aujourd'hui (${records.length})`);
+      // The "Terminées" counter counts every closed one: say where the difference went.
+      const older =
+        context.older > 0
+          ? ` · ${context.older} plus ancienne${context.older > 1 ? "s" : ""} non affichée${context.older > 1 ? "s" : ""}`
+          : "";
+      setText(title, `Terminées aujourd'hui (${records.length})${older}`);
       if (!userToggled && element.open !== context.open) {
         settingOpen = true;
         element.open = context.open;
@@ -50,11 +55,6 @@ export function createClosedList(): ClosedList {
       if (records.length === 0) parts.push("Aucune intervention terminée aujourd'hui.");
       if (records.length > MAX_CARDS)
         parts.push(`${records.length - MAX_CARDS} autres non affichées.`);
-      if (context.older > 0) {
-        parts.push(
-          `${context.older} terminée${context.older > 1 ? "s" : ""} avant aujourd'hui (comptée${context.older > 1 ? "s" : ""} dans « Terminées »).`,
-        );
-      }
       note.hidden = parts.length === 0;
       setText(note, parts.join(" "));
     },
