@@ -227,6 +227,25 @@ describe("screenshots", () => {
             assert.match(label ?? "", /^Interventions par statut\. .*En cours : 5/);
           }
           await view.page.evaluate(() => window.scrollTo(0, 0));
+          if (tab === "liste") {
+            // Notifications sit beside (or above) the cards, never over them (issue 13).
+            const overlaps = await view.page.evaluate(() => {
+              const boxes = (selector: string) =>
+                [...document.querySelectorAll(selector)].map((e) => e.getBoundingClientRect());
+              const toasts = boxes(".toasts .toast");
+              return boxes("article.card").filter((card) =>
+                toasts.some(
+                  (t) =>
+                    t.left < card.right &&
+                    card.left < t.right &&
+                    t.top < card.bottom &&
+                    card.top < t.bottom,
+                ),
+              ).length;
+            });
+            assert.ok((await view.page.locator(".toasts .toast").count()) >= 3);
+            assert.equal(overlaps, 0);
+          }
           await screenshot(view.page, `standalone-${viewport.width}x${viewport.height}-${tab}`);
           assert.deepEqual(await axeViolations(view.page), [], `axe-core, onglet ${tab}`);
         }
