@@ -1,7 +1,8 @@
 /**
  * What must be shown (issue 13): with the relay gone, the data is dimmed and dated, the relay
  * panel says unreachable and "Réessayer maintenant" is offered; once the relay is back, a click
- * brings "En direct" within 2 s instead of waiting for the backoff.
+ * (or the browser back online, or the tab shown again) brings "En direct" within 2 s instead of
+ * waiting for the backoff.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -117,6 +118,27 @@ describe("offline state", () => {
     );
     const elapsed = Date.now() - back;
     assert.ok(elapsed < 2_000, `En direct ${elapsed} ms after coming back online`);
+    assert.deepEqual(view.errors, []);
+  });
+
+  it("reconnects at once when the tab becomes visible again, without waiting for the backoff", async () => {
+    assert.ok(relay);
+    const { port } = relay;
+    await relay.close();
+    relay = undefined;
+    await view.page.waitForSelector(".offline:not([hidden])", { timeout: 10_000 });
+    await waitForAttemptLaterThan(view.page, 6_000);
+    relay = await startTestRelay({ port, dataDir, env: ENV });
+    const shown = Date.now();
+    // A headless page is always visible: the event a woken screen sends is dispatched by hand.
+    await view.page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await view.page.waitForFunction(
+      () => document.querySelector(".conn")?.getAttribute("data-state") === "live",
+      undefined,
+      { timeout: 2_000 },
+    );
+    const elapsed = Date.now() - shown;
+    assert.ok(elapsed < 2_000, `En direct ${elapsed} ms after the tab was shown`);
     assert.deepEqual(view.errors, []);
   });
 });
