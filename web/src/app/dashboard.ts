@@ -2,12 +2,9 @@
  * The dashboard shared by the standalone page and the Grist widget: layout, state, rendering.
  * Where records come from (relay snapshot or Grist) is decided by the entry point.
  */
-import {
-  type ConnectionView,
-  connectionView,
-  type StreamPhase,
-  staleAfterMs,
-} from "../core/connection-status.ts";
+import { alarmHoldMs } from "../core/alarm-hold.ts";
+import { closedToday } from "../core/closed.ts";
+import { type StreamPhase, staleAfterMs } from "../core/connection-status.ts";
 import { computeCounters } from "../core/counters.ts";
 import { EventLog } from "../core/event-log.ts";
 import {
@@ -19,12 +16,12 @@ import {
 } from "../core/filters.ts";
 import type { AppConfig } from "../core/parse.ts";
 import { RecordStore, recordKey } from "../core/record-store.ts";
-import { formatClock, formatClockSeconds } from "../core/relative-time.ts";
+import { formatClock } from "../core/relative-time.ts";
 import { activeSorted } from "../core/sorting.ts";
 import { toastText } from "../core/timeline.ts";
 import { tokenRole } from "../core/token.ts";
 import type { Intervention, LiveEvent } from "../core/types.ts";
-import { alarmRaisedBy, isClosed, statusKind } from "../core/vocabulary.ts";
+import { alarmRaisedBy, isClosed } from "../core/vocabulary.ts";
 import type { RelayApi } from "../net/relay-api.ts";
 import type { MapView } from "../tabs/map-tab.ts";
 import type { StatsView } from "../tabs/stats-tab.ts";
@@ -41,6 +38,7 @@ import { keepAgesFresh } from "../ui/relative-times.ts";
 import { createRelayStatusPanel } from "../ui/relay-status.ts";
 import { createSound } from "../ui/sound.ts";
 import { createTabs, isTabId, type TabId } from "../ui/tabs.ts";
+import { trackConnection } from "./connection-state.ts";
 import { createHistory } from "./history.ts";
 import { LiveIds } from "./live-ids.ts";
 import { type StatusPolling, startStatusPolling } from "./status-poller.ts";
@@ -85,37 +83,15 @@ export interface Dashboard {
 
 /** Coalesces a burst of events into one render. */
 const RENDER_DELAY_MS = 40;
-/** How long an unacknowledged alarm stays; `?duree_alerte=<secondes>` changes it, 0 = until seen. */
-const DEFAULT_ALARM_HOLD_S = 120;
-const MAX_ALARM_HOLD_S = 24 * 3_600;
-
-function alarmHoldMs(search: URLSearchParams): number {
-  const raw = search.get("duree_alerte");
-  const seconds = raw === null || raw.trim() === "" ? Number.NaN : Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0) return DEFAULT_ALARM_HOLD_S * 1_000;
-  return Math.min(seconds, MAX_ALARM_HOLD_S) * 1_000;
-}
-
-function isToday(iso: string | null, nowMs: number): boolean {
-  if (!iso) return false;
-  const ms = Date.parse(iso);
-  return !Number.isNaN(ms) && new Date(ms).toDateString() === new Date(nowMs).toDateString();
-}
-
 export function createDashboard(options: DashboardOptions): Dashboard {
   const { root, mode, config, api } = options;
   let baseTitle = config.title;
   let pendingAlarms = 0;
-  let view: ConnectionView = { kind: "connecting", label: "Connexion…" };
-  let blocked: string | null = null;
   let status: StatusPolling | null = null;
   const store = new RecordStore();
   const log = new EventLog();
   const search = new URLSearchParams(window.location.search);
   let filters: Filters = filtersFromSearch(search);
-  const staleMs = staleAfterMs(config.heartbeatMs);
-  let phase: StreamPhase = { phase: "connecting", quiet: false, everOpened: false };
-  let lastEventAt: number | null = null;
   const pendingFlashes = new Map<string, boolean>();
   const liveIds = new LiveIds();
 
@@ -128,6 +104,14 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const offline = createOfflineBanner(() => retryNow());
   const notice = h("p", { class: "notice", attrs: { role: "status", hidden: true } });
   const relayPanel = createRelayStatusPanel(() => status?.refresh());
+  const link = trackConnection({
+    root,
+    indicator: connection,
+    banner: offline,
+    relayPanel,
+    staleAfterMs: staleAfterMs(config.heartbeatMs),
+    onRetryNow: () => options.onRetryNow?.(),
+  });
   const filtersBar = createFiltersBar(filters, (next) => {
     filters = next;
     writeUrl();
@@ -225,17 +209,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     counters.render(computeCounters(filtered), isFiltered ? all.length : null);
     const active = activeSorted(filtered);
     const totalActive = all.filter((record) => !isClosed(record.statut)).length;
-    const closedWanted = isClosed(filters.statut) && statusKind(filters.statut) !== "autre";
+    // "Terminé" or "Annulé" chosen in the Statut filter: what it selects is in the closed view.
+    const closedWanted = isClosed(filters.statut);
     list.render(active, { totalActive, filtered: isFiltered, closedWanted });
-    const now = Date.now();
-    const closed = filtered.filter((record) => isClosed(record.statut));
-    const closedToday = closed
-      .filter((record) => isToday(record.derniereMaj, now))
-      .sort((a, b) => (b.derniereMaj ?? "").localeCompare(a.derniereMaj ?? ""));
-    closedList.render(closedToday, {
-      older: closed.length - closedToday.length,
-      open: closedWanted,
-    });
+    const closed = closedToday(filtered, Date.now());
+    closedList.render(closed.today, { older: closed.older, open: closedWanted });
     for (const [key, alarm] of pendingFlashes) list.flash(key, alarm);
     pendingFlashes.clear();
     const tab = tabs.current;
@@ -246,35 +224,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (tab === "statistiques") statsView?.update(filtered, filteredEvents());
   }
 
-  function renderConnection() {
-    view = blocked
-      ? { kind: "offline", label: blocked }
-      : connectionView({
-          state: phase,
-          nowMs: Date.now(),
-          lastEventAt,
-          staleAfterMs: staleMs,
-          online: navigator.onLine,
-        });
-    connection.render(view);
+  function tick() {
+    link.render();
     setText(clock, formatClock(Date.now()));
-    // Data shown while the stream is down is a past state: dim it and say from when.
-    const down = isDown();
-    root.classList.toggle("app--stale", down);
-    relayPanel.setReachable(!down);
-    offline.render(
-      down
-        ? {
-            dataAt: lastEventAt === null ? null : formatClockSeconds(lastEventAt),
-            reason: view.label,
-          }
-        : null,
-    );
-  }
-
-  /** The stream should be up and is not (a blocked widget waits for the user instead). */
-  function isDown(): boolean {
-    return blocked === null && (view.kind === "offline" || view.kind === "reconnecting");
   }
 
   function retryNow() {
@@ -376,18 +328,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 
   // --- timers -------------------------------------------------------------------------------
   keepAgesFresh(root);
-  setInterval(renderConnection, 1_000);
-  window.addEventListener("online", () => {
-    renderConnection();
-    // Back online: no point waiting for the backoff timer.
-    if (isDown()) options.onRetryNow?.();
-  });
-  window.addEventListener("offline", renderConnection);
-  document.addEventListener("visibilitychange", () => {
-    // A tab shown again (a screen woken up) reconnects at once rather than at the next backoff.
-    if (document.visibilityState === "visible" && isDown()) options.onRetryNow?.();
-  });
-  renderConnection();
+  setInterval(tick, 1_000);
+  tick();
   if (!options.deferRelayCalls) startRelayCalls();
   onTab(tabs.current);
   renderNow();
@@ -398,7 +340,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       scheduleRender();
     },
     receiveEvent(event, { applyToRecords }) {
-      lastEventAt = Date.now();
+      link.noteFrame();
       if (!liveIds.add(event.id)) return;
       // The history page may already hold it (fetched while the stream caught up): the log
       // ignores the copy, but the record must still be updated.
@@ -412,17 +354,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     },
     startRelayCalls,
     setBlocked(label) {
-      blocked = label;
-      renderConnection();
+      link.setBlocked(label);
     },
     noteRelayFrame() {
-      lastEventAt = Date.now();
+      link.noteFrame();
     },
     setStreamPhase(next) {
       // Newly connected: the subscriber count in "État du relais" now includes this page.
-      if (next.phase === "open" && phase.phase !== "open") status?.refresh();
-      phase = next;
-      renderConnection();
+      if (next.phase === "open" && link.phase.phase !== "open") status?.refresh();
+      link.setPhase(next);
     },
     setNotice(message) {
       notice.hidden = message === null;
