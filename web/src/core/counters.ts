@@ -1,4 +1,4 @@
-/** The header counters, always computed over every record (filters never change them). */
+/** The header counters over the records given: the dashboard passes the filtered ones. */
 import type { Intervention } from "./types.ts";
 import { isClosed, priorityKind, statusKind } from "./vocabulary.ts";
 
