@@ -53,7 +53,8 @@ describe("loadConfig", () => {
     );
     const secret = "s".repeat(32);
     assert.equal(
-      loadConfig({ env: { HOST: "0.0.0.0", AUTH_JWT_SECRET: secret } }).authEnabled,
+      loadConfig({ env: { HOST: "0.0.0.0", AUTH_JWT_SECRET: secret, WEBHOOK_SECRET: secret } })
+        .authEnabled,
       true,
     );
   });
@@ -84,5 +85,32 @@ describe("loadConfig", () => {
     assert.equal(config.WEBHOOK_SECRET, "a-very-long-webhook-secret");
     assert.equal(redactConfig(config).WEBHOOK_SECRET, "[masqué]");
     assert.equal(redactConfig(config).AUTH_JWT_SECRET, "(non défini)");
+  });
+
+  it("refuses an empty secret instead of treating it as unset", () => {
+    const problems = problemsOf(() => loadConfig({ env: { WEBHOOK_SECRET: "" } }));
+    assert.match(problems.join("\n"), /WEBHOOK_SECRET \(--webhook-secret\) : vide/);
+    assert.match(
+      problemsOf(() => loadConfig({ env: { AUTH_JWT_SECRET: "" } })).join("\n"),
+      /AUTH_JWT_SECRET/,
+    );
+  });
+
+  it("refuses a public address with subscriber auth but unauthenticated webhooks unless told explicitly", () => {
+    const jwt = "j".repeat(32);
+    const problems = problemsOf(() =>
+      loadConfig({ env: { HOST: "0.0.0.0", AUTH_JWT_SECRET: jwt } }),
+    );
+    assert.match(problems.join("\n"), /WEBHOOK_SECRET .*requis pour écouter sur 0\.0\.0\.0/);
+    const explicit = loadConfig({
+      env: { HOST: "0.0.0.0", AUTH_JWT_SECRET: jwt, ALLOW_UNAUTHENTICATED_WEBHOOKS: "true" },
+    });
+    assert.equal(explicit.WEBHOOK_SECRET, undefined);
+    const secured = loadConfig({
+      env: { HOST: "0.0.0.0", AUTH_JWT_SECRET: jwt, WEBHOOK_SECRET: "w".repeat(16) },
+    });
+    assert.equal(secured.authEnabled, true);
+    // Loopback stays as easy as before: nothing else can reach it.
+    assert.equal(loadConfig({ env: { AUTH_JWT_SECRET: jwt } }).HOST, "127.0.0.1");
   });
 });

@@ -76,12 +76,18 @@ export function loadConfig(source: ConfigSource = {}): Config {
         );
       }
     }
+    if (value === "" && option.secret && option.default === undefined) {
+      // An empty secret used to count as unset, silently turning authentication off (a
+      // `WEBHOOK_SECRET=` left in an env file): set means set, and long enough.
+      problems.push(`${label(option.env)} : vide ; retirez la variable ou donnez un secret`);
+      value = undefined;
+    }
     if (value === "" && option.default === undefined) value = undefined;
     raw[option.env] = value ?? option.default;
   }
   const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues)
+  if (!parsed.success || problems.length > 0) {
+    for (const issue of parsed.error?.issues ?? [])
       problems.push(`${label(String(issue.path[0]))} : ${issue.message}`);
     throw new ConfigError(problems);
   }
@@ -90,6 +96,18 @@ export function loadConfig(source: ConfigSource = {}): Config {
   if (!isLoopbackHost(values.HOST) && !authEnabled && !values.ALLOW_UNAUTHENTICATED_PUBLIC) {
     problems.push(
       `${label("HOST")} : écouter sur ${values.HOST} sans authentification exposerait les interventions ; définissez AUTH_JWT_SECRET ou AUTH_JWKS_URL, ou ALLOW_UNAUTHENTICATED_PUBLIC=true en connaissance de cause`,
+    );
+  }
+  if (
+    !isLoopbackHost(values.HOST) &&
+    authEnabled &&
+    !values.WEBHOOK_SECRET &&
+    !values.ALLOW_UNAUTHENTICATED_WEBHOOKS
+  ) {
+    // Subscribers must show a token, so the operator means the relay to be protected; anyone
+    // able to reach the address could still write interventions through the webhook.
+    problems.push(
+      `${label("WEBHOOK_SECRET")} : requis pour écouter sur ${values.HOST} avec l'authentification des abonnés ; sinon ALLOW_UNAUTHENTICATED_WEBHOOKS=true en connaissance de cause`,
     );
   }
   const grist = [values.GRIST_URL, values.GRIST_DOC_ID, values.GRIST_API_KEY];

@@ -69,6 +69,12 @@ export const OPTIONS = [
     default: "grist-realtime:",
   }),
   option(
+    "REDIS_COMMAND_TIMEOUT_MS",
+    positiveInt(100, 60_000),
+    "Délai maximal d'une commande Redis : au-delà, le stockage est déclaré indisponible (503) (ms)",
+    { default: "2000" },
+  ),
+  option(
     "LEASE_TTL_MS",
     positiveInt(1000, 300_000),
     "Durée d'un bail Redis (réconciliation, alertes) : délai de reprise par une autre instance quand la titulaire meurt (ms)",
@@ -97,6 +103,12 @@ export const OPTIONS = [
     "ALLOW_UNAUTHENTICATED_PUBLIC",
     bool,
     "Autorise l'écoute sur une adresse non locale sans authentification (déconseillé)",
+    { default: "false" },
+  ),
+  option(
+    "ALLOW_UNAUTHENTICATED_WEBHOOKS",
+    bool,
+    "Autorise les webhooks sans WEBHOOK_SECRET sur une adresse non locale alors que les abonnés s'authentifient (déconseillé)",
     { default: "false" },
   ),
   option(
@@ -133,6 +145,18 @@ export const OPTIONS = [
     { default: "1048576" },
   ),
   option(
+    "SUBSCRIBER_STALL_MS",
+    positiveInt(1000, 600_000),
+    "Durée pendant laquelle un abonné peut ne rien lire de ce qui l'attend avant d'être déconnecté (ms)",
+    { default: "30000" },
+  ),
+  option(
+    "REQUEST_TIMEOUT_MS",
+    positiveInt(1000, 600_000),
+    "Délai maximal pour recevoir une requête entière, en-têtes et corps (ms)",
+    { default: "30000" },
+  ),
+  option(
     "WEBHOOK_BODY_LIMIT_BYTES",
     positiveInt(1024, 100 * 1024 * 1024),
     "Taille maximale d'un corps de webhook",
@@ -163,6 +187,12 @@ export const OPTIONS = [
     "COLUMN_MAPPING_FILE",
     optionalText,
     "Fichier JSON de correspondance des colonnes (écrit par « setup » ; défaut : DATA_DIR/column-mapping.json s'il existe)",
+  ),
+  option(
+    "SHUTDOWN_DRAIN_MS",
+    positiveInt(0, 120_000),
+    "À l'arrêt, durée pendant laquelle /readyz, les webhooks et les nouveaux flux répondent 503 avant la fermeture du port (ms)",
+    { default: "5000" },
   ),
   option("SHUTDOWN_TIMEOUT_MS", positiveInt(100, 120_000), "Délai maximal d'arrêt propre (ms)", {
     default: "10000",
