@@ -140,11 +140,12 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
     heartbeatMs: config.HEARTBEAT_MS,
     retryMs: config.RETRY_MS,
     maxQueuedBytes: config.SUBSCRIBER_QUEUE_BYTES,
+    stallMs: config.SUBSCRIBER_STALL_MS,
     maxPendingEvents: 10_000,
     takeIngestStart: (id) => clock.take(id),
     onClose: (subscriber, reason) => {
-      if (reason === "slow")
-        logger.warn({ client: subscriber.clientAddress }, "slow subscriber disconnected");
+      if (reason === "slow" || reason === "stalled")
+        logger.warn({ client: subscriber.clientAddress, reason }, "slow subscriber disconnected");
     },
   });
   const alertLease = alertsConfig ? leaseFor(config, "alerts", logger) : null;

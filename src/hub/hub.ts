@@ -9,12 +9,12 @@
  * subscriber. Subscribers still catching up get events at once, in their held list.
  */
 import type { RelayEvent } from "../domain/events.ts";
-import type { Intervention } from "../domain/intervention.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import { encodeJsonFrame, encodeRetry, HEARTBEAT_COMMENT } from "../sse/frame.ts";
 import type { EventStore, Snapshot } from "../store/event-store.ts";
 import { EncodedEvent, type StreamFormat } from "./encoded-event.ts";
 import { recordMatches, visibility } from "./record-filter.ts";
+import { SnapshotFrame } from "./snapshot-frame.ts";
 import type { CloseReason, Subscriber } from "./subscriber.ts";
 
 export interface HubOptions {
@@ -22,8 +22,13 @@ export interface HubOptions {
   metrics: Metrics;
   heartbeatMs: number;
   retryMs: number;
-  /** Bytes waiting in a socket beyond which a live subscriber is dropped. */
+  /**
+   * Bytes waiting in a socket beyond which a live subscriber is dropped; catch-up (snapshot
+   * included) is written in batches that never queue more than this.
+   */
   maxQueuedBytes: number;
+  /** A subscriber whose socket takes nothing of what waits for this long is dropped (ms). */
+  stallMs?: number;
   /** Live events held for one subscriber while it catches up, beyond which it is dropped. */
   maxPendingEvents: number;
   /** Events read from the store per replay page. */
@@ -61,7 +66,8 @@ export class Hub {
    * reached the hub since (`received`): a reconnection storm reads the store once, not once
    * per client.
    */
-  #snapshotCache: { received: number; snapshot: Snapshot; bytes: Buffer } | null = null;
+  #snapshotCache: { received: number; snapshot: Snapshot; frame: SnapshotFrame } | null = null;
+  #stallCheck: NodeJS.Timeout | null = null;
   /** Recently encoded events, so replays and catch-ups reuse the bytes of live fan-out. */
   readonly #recent = new Map<string, EncodedEvent>();
 
@@ -70,6 +76,24 @@ export class Hub {
     this.#unsubscribeStore = options.store.onAppended((events) => this.publish(events));
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
     this.#heartbeat.unref();
+    const stallMs = options.stallMs ?? 30_000;
+    this.#stallCheck = setInterval(
+      () => this.#dropStalled(stallMs),
+      Math.max(50, Math.min(1000, stallMs / 4)),
+    );
+    this.#stallCheck.unref();
+  }
+
+  /**
+   * A reader that stopped reading keeps its socket and its catch-up open for as long as no
+   * event comes to overflow its queue; past `stallMs` without taking a byte it is dropped
+   * (metric reason "stalled") and resumes later from its Last-Event-ID.
+   */
+  #dropStalled(stallMs: number): void {
+    const now = performance.now();
+    for (const subscriber of this.#subscribers) {
+      if (subscriber.stalledFor(now) >= stallMs) this.close(subscriber, "stalled");
+    }
   }
 
   get size(): number {
@@ -134,19 +158,17 @@ export class Hub {
     if (!cache || cache.received !== this.#received) {
       const received = this.#received;
       const snapshot = await this.#options.store.snapshot();
-      const bytes = snapshotFrame(snapshot, snapshot.records);
-      cache = { received, snapshot, bytes };
+      cache = { received, snapshot, frame: new SnapshotFrame(snapshot) };
       // Kept only if no event arrived while the store was read: the frame might miss it.
       if (this.#received === received) this.#snapshotCache = cache;
     }
-    const { snapshot } = cache;
-    const bytes = subscriber.unfiltered
-      ? cache.bytes
-      : snapshotFrame(
-          snapshot,
-          snapshot.records.filter((record) => recordMatches(record, subscriber.filter)),
-        );
-    await subscriber.writeAndDrain(bytes);
+    const { snapshot, frame } = cache;
+    // Every subscriber writes slices of the same encoded records, whatever it filters: a
+    // filtered stream costs references, not its own copy of the snapshot.
+    const chunks = subscriber.unfiltered
+      ? [frame.whole()]
+      : frame.matching((record) => recordMatches(record, subscriber.filter));
+    await subscriber.writeBounded(chunks, this.#options.maxQueuedBytes);
     subscriber.lastId = snapshot.lastEventId;
   }
 
@@ -173,8 +195,7 @@ export class Hub {
     // A store may notify the hub after its snapshot already showed an event (Redis: another
     // instance wrote it, the follower has not read it yet): live events up to here are skipped.
     subscriber.caughtUpTo = subscriber.lastId;
-    if (parts.length > 0)
-      this.#send(subscriber, parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+    if (parts.length > 0) this.#send(subscriber, parts);
   }
 
   #encoded(event: RelayEvent): EncodedEvent {
@@ -252,8 +273,7 @@ export class Hub {
       });
       subscriber.lastId = lastId;
       if (parts.length === 0) continue;
-      const bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-      if (this.#send(subscriber, bytes))
+      if (this.#send(subscriber, parts))
         for (const index of indexes) deliveredTo[index] = (deliveredTo[index] ?? 0) + 1;
     }
     const metrics = this.#options.metrics;
@@ -277,8 +297,10 @@ export class Hub {
   }
 
   /** False when the subscriber is gone or was just cut off as too slow. */
-  #send(subscriber: Subscriber, bytes: Buffer): boolean {
-    if (!subscriber.write(bytes)) return false;
+  #send(subscriber: Subscriber, bytes: Buffer | readonly Buffer[]): boolean {
+    // Shared frames go out as they are: no per-subscriber concatenated copy.
+    const written = Buffer.isBuffer(bytes) ? subscriber.write(bytes) : subscriber.writeAll(bytes);
+    if (!written) return false;
     // A reader that stopped reading would make the relay hold every event for it: past the
     // bound it is cut off and resumes later from its Last-Event-ID.
     if (subscriber.queuedBytes() > this.#options.maxQueuedBytes) {
@@ -303,7 +325,8 @@ export class Hub {
     this.#catchingUp.delete(subscriber);
     this.#options.metrics.subscriberClosed(reason);
     this.#options.onClose?.(subscriber, reason);
-    if (reason === "client" || reason === "error" || reason === "slow") subscriber.socket.destroy();
+    if (reason === "client" || reason === "error" || reason === "slow" || reason === "stalled")
+      subscriber.socket.destroy();
     else subscriber.socket.end();
   }
 
@@ -321,6 +344,8 @@ export class Hub {
     this.#flushing = null;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#heartbeat = null;
+    if (this.#stallCheck) clearInterval(this.#stallCheck);
+    this.#stallCheck = null;
     this.#unsubscribeStore();
   }
 }
@@ -328,12 +353,4 @@ export class Hub {
 function joinFrames(queue: readonly QueuedEvent[], format: StreamFormat): Buffer {
   if (queue.length === 1) return (queue[0] as QueuedEvent).encoded.full(format);
   return Buffer.concat(queue.map((queued) => queued.encoded.full(format)));
-}
-
-function snapshotFrame(snapshot: Snapshot, records: readonly Intervention[]): Buffer {
-  return encodeJsonFrame(
-    "snapshot",
-    { records, lastEventId: snapshot.lastEventId },
-    snapshot.lastEventId ?? undefined,
-  );
 }
