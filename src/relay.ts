@@ -29,6 +29,7 @@ import { registerHealthRoutes } from "./http/routes/health.ts";
 import { registerStreamRoutes } from "./http/routes/streams.ts";
 import { registerWebApp } from "./http/routes/web-app.ts";
 import { registerWebhookRoutes } from "./http/routes/webhooks.ts";
+import { StoreHealth } from "./http/store-health.ts";
 import { StreamLimits } from "./http/stream-limits.ts";
 import { Hub } from "./hub/hub.ts";
 import type { Logger } from "./log/logger.ts";
@@ -89,6 +90,7 @@ async function openStore(config: Config, logger: Logger): Promise<EventStore & O
       return RedisStore.open({
         url: config.REDIS_URL,
         keyPrefix: config.REDIS_KEY_PREFIX,
+        commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
         logger: logger.child({ module: "redis-store" }),
       });
   }
@@ -221,6 +223,7 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
     : null;
   const authorize = createAuthorize(verifier);
   const limits = new StreamLimits(config.MAX_STREAMS, config.MAX_STREAMS_PER_IP);
+  const storeHealth = new StoreHealth({ logger: logger.child({ module: "store-health" }) });
 
   registerWebhookRoutes(app, {
     ingestor,
@@ -229,10 +232,11 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
     metrics,
     secret: config.WEBHOOK_SECRET,
     bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+    storeHealth,
   });
-  registerStreamRoutes(app, { hub, authorize, limits, state, metrics, cors });
+  registerStreamRoutes(app, { hub, store, authorize, limits, state, metrics, cors });
   registerApiRoutes(app, { store, outbox: store, hub, authorize, state, version: VERSION });
-  registerHealthRoutes(app, { store, state, prometheus, authorize });
+  registerHealthRoutes(app, { store, state, prometheus, authorize, storeHealth });
   registerAlertRoutes(app, {
     outbox: store,
     authorize,

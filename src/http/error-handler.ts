@@ -1,6 +1,7 @@
 /** Every error leaves the relay as `{"error": {"code", "message"}}` with the right status. */
 import type { FastifyError, FastifyInstance } from "fastify";
 import { type ErrorCode, RelayError } from "../errors.ts";
+import { StoreUnavailableError } from "../store/store-unavailable.ts";
 
 /** Fastify's own errors (body parsing, limits) mapped onto the relay's codes. */
 const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
@@ -19,6 +20,14 @@ const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
 
 export function toRelayError(error: FastifyError | Error): RelayError {
   if (error instanceof RelayError) return error;
+  if (error instanceof StoreUnavailableError) {
+    // The one place a store outage becomes HTTP: nothing was acknowledged, retry soon.
+    return new RelayError(
+      "RELAY_ERR_STORE_UNAVAILABLE",
+      "stockage indisponible ; réessayez dans quelques secondes",
+      { retryAfterSeconds: 5, cause: error },
+    );
+  }
   const fastify = error as FastifyError;
   const mapped = fastify.code ? FASTIFY_CODES[fastify.code] : undefined;
   if (mapped) return new RelayError(mapped[0], mapped[1], { cause: error });

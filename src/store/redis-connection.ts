@@ -2,10 +2,15 @@
  * One node-redis connection with the relay's policy: fail fast while disconnected (no offline
  * queue, so a webhook gets a 503 and Grist retries later instead of hanging), reconnect forever
  * with capped exponential backoff once it has been up, give up at startup when the URL is wrong.
+ *
+ * A Redis that keeps its socket open but stops answering (SIGSTOP, a stuck host) is the case
+ * the socket cannot see: every command has a timeout, a timed-out command marks the connection
+ * hung (not ready) until a reply comes back, and a connection asked to do so sends a PING
+ * whenever it is idle, so the hang is seen without traffic and recovery without a restart.
  */
 import { createClient, ErrorReply } from "redis";
-import { RelayError } from "../errors.ts";
 import { backoffDelayMs } from "../retry/backoff.ts";
+import { StoreUnavailableError } from "./store-unavailable.ts";
 
 /** The subset of pino the Redis code uses. */
 export interface RedisLogger {
@@ -26,6 +31,10 @@ export interface RedisConnectionOptions {
   initialAttempts?: number;
   /** Longest wait between reconnection attempts, in ms. Defaults to `3000`. */
   maxReconnectDelayMs?: number;
+  /** Longest wait for a reply, in ms; blocking commands add their own wait. Defaults to `2000`. */
+  commandTimeoutMs?: number;
+  /** PING at this interval (ms) to notice a silent hang without traffic. Off when unset. */
+  healthCheckMs?: number;
 }
 
 function openClient(
@@ -49,12 +58,18 @@ export class RedisConnection {
   readonly #logger: RedisLogger;
   readonly #role: string;
   readonly #readyListeners = new Set<() => void>();
+  readonly #commandTimeoutMs: number;
   #everReady = false;
   #down = false;
+  /** Since when a command has gone unanswered past its timeout; null when replies come. */
+  #hungSince: number | null = null;
+  #healthTimer: NodeJS.Timeout | null = null;
+  #pinging = false;
 
   constructor(options: RedisConnectionOptions) {
     this.#logger = options.logger ?? silentLogger;
     this.#role = options.role;
+    this.#commandTimeoutMs = options.commandTimeoutMs ?? 2000;
     const initialAttempts = options.initialAttempts ?? 5;
     const maxDelay = options.maxReconnectDelayMs ?? 3000;
     this.#client = openClient(options, (retries) => {
@@ -76,14 +91,49 @@ export class RedisConnection {
       this.#down = false;
       for (const listener of this.#readyListeners) listener();
     });
+    if (options.healthCheckMs) {
+      this.#healthTimer = setInterval(() => this.#ping(), options.healthCheckMs);
+      this.#healthTimer.unref();
+    }
   }
 
   async connect(): Promise<void> {
     await this.#client.connect();
   }
 
+  /** Connected and answering: no command is stuck past its timeout. */
   get isReady(): boolean {
-    return this.#client.isReady;
+    return this.#client.isReady && this.#hungSince === null;
+  }
+
+  async #ping(): Promise<void> {
+    if (this.#pinging || !this.#client.isReady) return;
+    this.#pinging = true;
+    try {
+      await this.send(["PING"]);
+    } catch {
+      // Already recorded by send: the connection is marked hung or down.
+    } finally {
+      this.#pinging = false;
+    }
+  }
+
+  #answered(): void {
+    if (this.#hungSince === null) return;
+    const hungMs = Date.now() - this.#hungSince;
+    this.#hungSince = null;
+    this.#logger.info({ redis: this.#role, hungMs }, "Redis answers again");
+    for (const listener of this.#readyListeners) listener();
+  }
+
+  #timedOut(): void {
+    if (this.#hungSince !== null) return;
+    this.#hungSince = Date.now();
+    // Once per incident: the next line about this connection is its recovery.
+    this.#logger.error(
+      { redis: this.#role, timeoutMs: this.#commandTimeoutMs },
+      "Redis did not answer in time: store unavailable until it does",
+    );
   }
 
   /** Calls `listener` each time the connection becomes usable again. */
@@ -93,23 +143,41 @@ export class RedisConnection {
   }
 
   /**
-   * Sends one raw command. Connection failures become `RELAY_ERR_STORE_UNAVAILABLE` (503, the
-   * caller should retry); Redis error replies stay as they are: they are bugs, not outages.
+   * Sends one raw command. Connection failures and replies later than the timeout become
+   * `StoreUnavailableError` (503, the caller should retry); Redis error replies stay as they
+   * are: they are bugs, not outages. `extraWaitMs` is the server-side wait of a blocking command.
    */
-  async send(args: readonly string[]): Promise<unknown> {
+  async send(args: readonly string[], extraWaitMs = 0): Promise<unknown> {
+    // node-redis times out only commands not yet written; a frozen Redis takes the bytes and
+    // never answers, so the wait is bounded here. The late reply, if any, is read and dropped.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.#timedOut();
+        reject(
+          new StoreUnavailableError(`Redis did not answer within ${this.#commandTimeoutMs} ms`),
+        );
+      }, this.#commandTimeoutMs + extraWaitMs);
+    });
     try {
-      return await this.#client.sendCommand(args);
+      const reply = await Promise.race([this.#client.sendCommand(args), deadline]);
+      this.#answered();
+      return reply;
     } catch (error) {
-      if (error instanceof ErrorReply) throw error;
-      throw new RelayError("RELAY_ERR_STORE_UNAVAILABLE", "Le stockage Redis est injoignable.", {
-        retryAfterSeconds: 5,
-        cause: error,
-      });
+      if (error instanceof ErrorReply) {
+        this.#answered();
+        throw error;
+      }
+      if (error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError("Redis unreachable", { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   /** Waits for pending replies when connected; otherwise drops the socket at once. */
   async close(): Promise<void> {
+    if (this.#healthTimer) clearInterval(this.#healthTimer);
     this.#readyListeners.clear();
     if (!this.#client.isOpen) return;
     if (!this.#client.isReady) {
@@ -125,6 +193,7 @@ export class RedisConnection {
 
   /** Closes now, failing whatever is in flight (a blocked XREAD included). */
   destroy(): void {
+    if (this.#healthTimer) clearInterval(this.#healthTimer);
     this.#readyListeners.clear();
     if (this.#client.isOpen) this.#client.destroy();
   }

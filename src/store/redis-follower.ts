@@ -59,16 +59,10 @@ export class StreamFollower {
     while (!this.#stopped) {
       let reply: unknown;
       try {
-        reply = await connection.send([
-          "XREAD",
-          "COUNT",
-          count,
-          "BLOCK",
-          blockMs,
-          "STREAMS",
-          streamKey,
-          this.#lastId,
-        ]);
+        reply = await connection.send(
+          ["XREAD", "COUNT", count, "BLOCK", blockMs, "STREAMS", streamKey, this.#lastId],
+          Number(blockMs),
+        );
         failures = 0;
       } catch (error) {
         if (this.#stopped) break;

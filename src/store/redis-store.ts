@@ -12,7 +12,6 @@
  */
 import type { RelayEvent } from "../domain/events.ts";
 import { type Intervention, recordKey } from "../domain/intervention.ts";
-import { RelayError } from "../errors.ts";
 import { backoffDelayMs } from "../retry/backoff.ts";
 import type {
   CommitOptions,
@@ -44,6 +43,7 @@ import {
   READ_FOR_COMMIT,
   SNAPSHOT,
 } from "./redis-store-scripts.ts";
+import { StoreUnavailableError } from "./store-unavailable.ts";
 
 export interface RedisStoreOptions {
   /** `redis://[[user]:password@]host[:port][/db]`; never logged. */
@@ -64,6 +64,8 @@ export interface RedisStoreOptions {
   initialAttempts?: number;
   /** Longest wait between reconnection attempts, in ms. Defaults to `3000`. */
   maxReconnectDelayMs?: number;
+  /** Longest wait for a Redis reply before the store is unavailable, in ms. Defaults to `2000`. */
+  commandTimeoutMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -119,6 +121,11 @@ export class RedisStore implements EventStore, Outbox {
         logger: this.#logger,
         initialAttempts: options.initialAttempts,
         maxReconnectDelayMs: options.maxReconnectDelayMs,
+        commandTimeoutMs: options.commandTimeoutMs,
+        // The commit connection pings when idle so a frozen Redis shows in readiness at once.
+        ...(role === "store"
+          ? { healthCheckMs: Math.max(100, Math.floor((options.commandTimeoutMs ?? 2000) / 4)) }
+          : {}),
       });
     this.#connection = connection("store");
     this.#followConnection = connection("follower");
@@ -176,11 +183,7 @@ export class RedisStore implements EventStore, Outbox {
       // Another instance appended in between; jitter so two instances do not collide again.
       await sleep(backoffDelayMs(attempt, { baseMs: 2, maxMs: 50, jitter: "full" }));
     }
-    throw new RelayError(
-      "RELAY_ERR_STORE_UNAVAILABLE",
-      "Trop d'écritures concurrentes sur le stockage Redis.",
-      { retryAfterSeconds: 1 },
-    );
+    throw new StoreUnavailableError("too many concurrent commits on Redis");
   }
 
   /** One compare-and-append; null when another commit came first. */

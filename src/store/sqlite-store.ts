@@ -196,7 +196,9 @@ export class SqliteStore implements EventStore, Outbox {
       this.#db.exec("COMMIT");
       this.#lastSeq = seq;
     } catch (error) {
-      this.#db.exec("ROLLBACK");
+      // SQLite has already rolled back after SQLITE_FULL or an I/O error: a ROLLBACK then
+      // throws "no transaction is active" and would hide the real cause (ENOSPC) from logs.
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
     }
     this.#listeners.emit(events);
@@ -240,7 +242,9 @@ export class SqliteStore implements EventStore, Outbox {
       this.#prunedThrough = through;
       return Number(changes);
     } catch (error) {
-      this.#db.exec("ROLLBACK");
+      // SQLite has already rolled back after SQLITE_FULL or an I/O error: a ROLLBACK then
+      // throws "no transaction is active" and would hide the real cause (ENOSPC) from logs.
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
     }
   }

@@ -125,6 +125,16 @@ export class ThrowawayRedis {
     });
   }
 
+  /** SIGSTOP: the server keeps its sockets open and answers nothing, as a hung host does. */
+  freeze(): void {
+    this.#process?.kill("SIGSTOP");
+  }
+
+  /** SIGCONT: the frozen server answers again, what it received meanwhile included. */
+  thaw(): void {
+    this.#process?.kill("SIGCONT");
+  }
+
   /** SIGKILL, as a crash: no shutdown, no save. */
   async kill(): Promise<void> {
     const child = this.#process;

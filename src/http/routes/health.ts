@@ -8,12 +8,15 @@ import type { PrometheusMetrics } from "../../metrics/prometheus-metrics.ts";
 import type { EventStore } from "../../store/event-store.ts";
 import type { Authorize } from "../authorize.ts";
 import type { RelayState } from "../relay-state.ts";
+import type { StoreHealth } from "../store-health.ts";
 
 export interface HealthRoutesOptions {
   store: EventStore;
   state: RelayState;
   prometheus: PrometheusMetrics | null;
   authorize: Authorize;
+  /** Failed writes seen by the routes (disk full…): not ready while they last. */
+  storeHealth: StoreHealth;
 }
 
 export function registerHealthRoutes(app: FastifyInstance, options: HealthRoutesOptions): void {
@@ -22,12 +25,15 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthRoutes
   app.get("/healthz", live);
 
   app.get("/readyz", async (_request, reply) => {
-    const storeReady = options.store.isReady();
-    const ready = storeReady && !options.state.shuttingDown;
+    // The store's own view (connected, answering in time) and the writes that failed.
+    const problem = options.store.isReady() ? options.storeHealth.problem : "unavailable";
+    const ready = problem === null && !options.state.shuttingDown;
     reply.code(ready ? 200 : 503);
+    if (!ready) reply.header("Retry-After", "5");
     return {
       status: ready ? "ready" : "not-ready",
-      store: storeReady ? "ok" : "unavailable",
+      store: problem === null ? "ok" : "unavailable",
+      ...(problem !== null ? { storeProblem: problem } : {}),
       shuttingDown: options.state.shuttingDown,
     };
   });

@@ -13,6 +13,8 @@ import { Subscriber } from "../../hub/subscriber.ts";
 import type { Metrics } from "../../metrics/metrics.ts";
 import { encodeJsonFrame, encodeResponseHead } from "../../sse/frame.ts";
 import { takeOverSocket } from "../../sse/take-over-socket.ts";
+import type { EventStore } from "../../store/event-store.ts";
+import { StoreUnavailableError } from "../../store/store-unavailable.ts";
 import type { Authorize } from "../authorize.ts";
 import type { CorsPolicy } from "../cors.ts";
 import { badQuery, FilterQuerySchema } from "../query.ts";
@@ -21,6 +23,7 @@ import type { StreamLimits } from "../stream-limits.ts";
 
 export interface StreamRoutesOptions {
   hub: Hub;
+  store: EventStore;
   authorize: Authorize;
   limits: StreamLimits;
   state: RelayState;
@@ -46,11 +49,11 @@ function lastEventIdOf(request: FastifyRequest, fromQuery: string | undefined): 
 export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutesOptions): void {
   const { hub, authorize, limits, state, metrics } = options;
 
-  async function openStream(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    format: StreamFormat,
-  ): Promise<void> {
+  /**
+   * Everything that can refuse the stream, while Fastify still owns the reply: a refusal goes
+   * through the one error handler like any other route. Returns the slot release on success.
+   */
+  async function admit(request: FastifyRequest) {
     if (state.shuttingDown) {
       metrics.subscriberRefused("shutdown");
       throw new RelayError(
@@ -68,6 +71,9 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
       metrics.subscriberRefused("auth");
       throw error;
     }
+    // A stream would otherwise open, say `retry:` and hang on a store that cannot answer.
+    if (!options.store.isReady())
+      throw new StoreUnavailableError("store not ready for a new stream");
     let release: () => void;
     try {
       release = limits.acquire(request.ip);
@@ -77,23 +83,33 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
       );
       throw error;
     }
+    return { query: query.data, principal, release };
+  }
+
+  async function openStream(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    format: StreamFormat,
+  ): Promise<void> {
+    const { query, principal, release } = await admit(request);
+    // From here on the relay writes the response itself, on the socket.
+    reply.hijack();
     const socket = request.raw.socket;
     if (socket.destroyed) {
       // The client left while it was being authorized: no "close" is coming to free the slot.
       release();
       return;
     }
-    const lastEventId = lastEventIdOf(request, query.data.lastEventId);
+    const lastEventId = lastEventIdOf(request, query.lastEventId);
     const subscriber = new Subscriber({
       socket,
       format,
-      filter: buildFilter(query.data, principal.departements),
+      filter: buildFilter(query, principal.departements),
       clientAddress: request.ip,
-      heartbeatAsEvent: query.data.heartbeat === "event",
+      heartbeatAsEvent: query.heartbeat === "event",
       release,
     });
 
-    // From here on the relay writes the response itself, on the socket.
     socket.setNoDelay(true);
     socket.setTimeout(0);
     socket.setKeepAlive(true, 60_000);
@@ -119,7 +135,9 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
     try {
       await hub.open(subscriber, lastEventId);
     } catch (error) {
-      request.log.error({ err: error }, "stream catch-up failed");
+      // Past the head nothing can be answered as JSON: the hub closed the stream, the client
+      // reconnects with its Last-Event-ID.
+      request.log.warn({ err: error }, "stream catch-up failed");
     }
   }
 
@@ -127,39 +145,6 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
     ["/events", "relay"],
     ["/webhook/sse-stream", "guide"],
   ] as const) {
-    app.get(url, async (request, reply) => {
-      // Validation and auth errors must be answered as JSON, before the stream starts.
-      await openStreamChecked(request, reply, format);
-    });
-  }
-
-  async function openStreamChecked(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    format: StreamFormat,
-  ) {
-    reply.hijack();
-    try {
-      await openStream(request, reply, format);
-    } catch (error) {
-      const relayError =
-        error instanceof RelayError
-          ? error
-          : new RelayError("RELAY_ERR_INTERNAL", "erreur interne du relais", { cause: error });
-      if (relayError.statusCode >= 500 && relayError.code === "RELAY_ERR_INTERNAL")
-        request.log.error({ err: error }, "stream failed");
-      const raw = reply.raw;
-      if (raw.headersSent || request.raw.socket.destroyed) return;
-      // The reply was hijacked, so Fastify no longer tracks this socket: close it after the answer.
-      const headers: Record<string, string> = {
-        "Content-Type": "application/json; charset=utf-8",
-        Connection: "close",
-        ...options.cors.headersFor(request.headers.origin),
-      };
-      if (relayError.retryAfterSeconds !== undefined)
-        headers["Retry-After"] = String(relayError.retryAfterSeconds);
-      raw.writeHead(relayError.statusCode, headers);
-      raw.end(JSON.stringify(relayError.toBody()));
-    }
+    app.get(url, (request, reply) => openStream(request, reply, format));
   }
 }

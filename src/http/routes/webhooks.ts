@@ -20,6 +20,7 @@ import type { EventStore } from "../../store/event-store.ts";
 import { answeredCode } from "../error-handler.ts";
 import { describeIssues } from "../query.ts";
 import type { RelayState } from "../relay-state.ts";
+import type { StoreHealth } from "../store-health.ts";
 
 export interface WebhookRoutesOptions {
   ingestor: Ingestor;
@@ -28,6 +29,7 @@ export interface WebhookRoutesOptions {
   metrics: Metrics;
   secret: string | undefined;
   bodyLimitBytes: number;
+  storeHealth: StoreHealth;
 }
 
 const QuerySchema = z.object({
@@ -73,6 +75,7 @@ export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRout
         merge,
       });
     } catch (error) {
+      options.storeHealth.writeFailed(error);
       // Nothing was acknowledged: a non-2xx makes Grist keep the batch and retry it.
       throw new RelayError(
         "RELAY_ERR_STORE_UNAVAILABLE",
@@ -80,6 +83,7 @@ export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRout
         { retryAfterSeconds: 5, cause: error },
       );
     }
+    options.storeHealth.writeSucceeded();
     state.lastWebhookAt = new Date().toISOString();
     return { received: result.received, events: result.events.length };
   }
