@@ -20,7 +20,7 @@ import { Reconciler } from "./grist/reconciler.ts";
 import { GristClient } from "./grist/rest-client.ts";
 import { createAuthorize } from "./http/authorize.ts";
 import { createCorsPolicy, installCors } from "./http/cors.ts";
-import { installErrorHandling } from "./http/error-handler.ts";
+import { clientErrorHandler, installErrorHandling } from "./http/error-handler.ts";
 import { RelayState } from "./http/relay-state.ts";
 import { registerAlertRoutes } from "./http/routes/alerts.ts";
 import { registerApiRoutes } from "./http/routes/api.ts";
@@ -207,6 +207,15 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
     trustProxy: config.TRUST_PROXY,
     bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    // Headers and body must arrive whole in this time, or 408 and the connection closes: a
+    // trickled body cannot hold a socket (streams are past this once their GET is read).
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: {
+      headersTimeout: Math.min(60_000, config.REQUEST_TIMEOUT_MS),
+      // Node checks those deadlines on this period (30 s by default, longer than the timeout).
+      connectionsCheckingInterval: Math.min(1000, config.REQUEST_TIMEOUT_MS),
+    },
+    clientErrorHandler,
     // Idle keep-alive sockets close at once; streams are ended by the hub, not cut mid-frame.
     forceCloseConnections: "idle",
   }) as unknown as FastifyInstance;

@@ -1,4 +1,6 @@
 /** Where a subscriber's token may come from: header, `token` query parameter or cookie. */
+import { RelayError } from "../errors.ts";
+
 export const TOKEN_COOKIE = "grist_realtime_token";
 
 export function tokenFromRequest(
@@ -14,7 +16,15 @@ export function tokenFromRequest(
   if (typeof cookie === "string") {
     for (const part of cookie.split(";")) {
       const [name, ...value] = part.trim().split("=");
-      if (name === TOKEN_COOKIE) return decodeURIComponent(value.join("="));
+      if (name !== TOKEN_COOKIE) continue;
+      try {
+        return decodeURIComponent(value.join("="));
+      } catch (error) {
+        // A stray `%` is the client's mistake (or a probe), not a relay fault: 401, no stack trace.
+        throw new RelayError("RELAY_ERR_UNAUTHORIZED", "cookie de jeton mal formé", {
+          cause: error,
+        });
+      }
     }
   }
   return null;

@@ -1,4 +1,6 @@
 /** Every error leaves the relay as `{"error": {"code", "message"}}` with the right status. */
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance } from "fastify";
 import { type ErrorCode, RelayError } from "../errors.ts";
 import { StoreUnavailableError } from "../store/store-unavailable.ts";
@@ -61,6 +63,10 @@ export function installErrorHandling(app: FastifyInstance): void {
       request.log.error({ err: error }, "request failed");
     }
     answeredCodes.set(reply, relayError.code);
+    // Refused before its body was read (no secret, too large, bad type): Node would otherwise
+    // read and discard the rest to keep the connection alive, so a sender could keep a socket
+    // busy for as long as it trickles. Closing after the answer costs the sender, not the relay.
+    if (!request.raw.complete) reply.header("Connection", "close");
     if (relayError.retryAfterSeconds !== undefined)
       reply.header("Retry-After", String(relayError.retryAfterSeconds));
     reply.code(relayError.statusCode).send(relayError.toBody());
@@ -75,4 +81,35 @@ export function installErrorHandling(app: FastifyInstance): void {
         ).toBody(),
       );
   });
+}
+
+/** Errors Node's HTTP parser reports before Fastify sees a request, as (status, code, message). */
+function clientErrorAnswer(error: NodeJS.ErrnoException): [number, ErrorCode, string] {
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT")
+    return [408, "RELAY_ERR_REQUEST_TIMEOUT", "requête non reçue en entier à temps"];
+  if (error.code === "HPE_HEADER_OVERFLOW")
+    return [431, "RELAY_ERR_HEADERS_TOO_LARGE", "en-têtes trop volumineux"];
+  return [400, "RELAY_ERR_BAD_REQUEST", "requête HTTP mal formée"];
+}
+
+/**
+ * Fastify's `clientErrorHandler`: HTTP parse errors and request timeouts answered with the
+ * relay's error body, then the connection closed (its parser state is unusable).
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const message = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  // A response already started cannot be replaced: only the connection can go.
+  if (!socket.writable || message?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, text] = clientErrorAnswer(error);
+  const body = JSON.stringify(new RelayError(code, text).toBody());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  // end() waits for the peer only for the write; a client that never reads must not hold it.
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
