@@ -313,11 +313,17 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
     },
     stop() {
       stopping ??= (async () => {
-        // 1. Readiness goes 503, new streams and webhooks are refused (Grist will retry).
+        // 1. Readiness goes 503, new streams and webhooks are refused with Retry-After (Grist
+        //    will retry), and streams end with a spread-out retry hint.
         state.shuttingDown = true;
         clearInterval(pruneTimer);
-        // 2. Streams end with a spread-out retry hint, so clients reconnect elsewhere.
         hub.closeAll("shutdown");
+        // 2. The port stays open for the drain period: a load balancer polling /readyz and
+        //    senders get a 503 they understand, not "connection refused", while they move on.
+        if (config.SHUTDOWN_DRAIN_MS > 0) {
+          logger.info({ drainMs: config.SHUTDOWN_DRAIN_MS }, "draining before close");
+          await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_MS));
+        }
         // 3. In-flight webhooks finish (their events are already stored or refused).
         const deadline = setTimeout(
           () => app.server.closeAllConnections(),

@@ -35,6 +35,8 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
       DATA_DIR: dataDir,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
       SHUTDOWN_TIMEOUT_MS: "2000",
+      // Tests that look at the drain set it; the others close at once.
+      SHUTDOWN_DRAIN_MS: "0",
       ...options.env,
     },
   });
