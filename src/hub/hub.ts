@@ -58,6 +58,7 @@ export class Hub {
   #queue: QueuedEvent[] = [];
   #flushing: NodeJS.Immediate | null = null;
   readonly #unsubscribeStore: () => void;
+  readonly #unsubscribeGap: (() => void) | undefined;
   /** One function for every subscriber (no closure each): its socket closed. */
   readonly #clientGone = (subscriber: Subscriber) => this.close(subscriber, "client");
   #heartbeat: NodeJS.Timeout | null = null;
@@ -74,6 +75,13 @@ export class Hub {
   constructor(options: HubOptions) {
     this.#options = options;
     this.#unsubscribeStore = options.store.onAppended((events) => this.publish(events));
+    // Events this instance never received cannot be sent: every stream ends with a retry hint
+    // and reconnects with its Last-Event-ID, which the store now answers with "gap", so the
+    // subscriber gets `reset` and a fresh snapshot instead of silently missing them.
+    this.#unsubscribeGap = options.store.onGap?.(() => {
+      this.#snapshotCache = null;
+      this.closeAll("gap");
+    });
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
     this.#heartbeat.unref();
     const stallMs = options.stallMs ?? 30_000;
@@ -347,6 +355,7 @@ export class Hub {
     if (this.#stallCheck) clearInterval(this.#stallCheck);
     this.#stallCheck = null;
     this.#unsubscribeStore();
+    this.#unsubscribeGap?.();
   }
 }
 

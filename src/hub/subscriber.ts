@@ -8,9 +8,13 @@ import type { RelayEvent } from "../domain/events.ts";
 import type { StreamFormat } from "./encoded-event.ts";
 import { isUnfiltered, type RecordFilter } from "./record-filter.ts";
 
-/** `slow`: its queue passed the bound; `stalled`: its socket accepted nothing for too long. */
+/**
+ * `slow`: its queue passed the bound; `stalled`: its socket accepted nothing for too long;
+ * `gap`: the hub missed events, the subscriber comes back through the reset path.
+ */
 export type CloseReason =
   | "client"
+  | "gap"
   | "slow"
   | "stalled"
   | "expired"

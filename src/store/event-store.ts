@@ -60,6 +60,11 @@ export interface EventStore {
   compareIds(a: string, b: string): number;
   /** Registers a listener for committed events; returns the unsubscribe function. */
   onAppended(listener: (events: readonly RelayEvent[]) => void): () => void;
+  /**
+   * Optional: told when listeners missed events (Redis entries trimmed before this instance
+   * read them); the hub then sends its subscribers through the reset path.
+   */
+  onGap?(listener: () => void): () => void;
   /** False while the backing service is unreachable. */
   isReady(): boolean;
   close(): Promise<void>;

@@ -1,10 +1,13 @@
 /**
  * Follows the event stream on a connection of its own (XREAD BLOCK holds the connection, so it
  * cannot share one with commits). Delivers every entry after the last one it delivered, in id
- * order, whichever instance appended it. After an outage it simply asks again from that id:
- * Redis keeps the entries, so nothing is skipped and nothing is delivered twice.
+ * order, whichever instance appended it. After an outage it asks again from that id: Redis
+ * keeps the entries, so nothing is delivered twice. Entries trimmed before they were read (a
+ * long outage, retention catching up with a slow follower) cannot be delivered: XREAD would
+ * silently start after them, so the follower reports the gap (`onGap`) instead.
  */
 import { type RedisConnection, type RedisLogger, silentLogger } from "./redis-connection.ts";
+import { compareStreamIds } from "./redis-ids.ts";
 
 export interface StreamFollowerOptions {
   /** Dedicated connection; the follower destroys it on stop to cut a pending XREAD short. */
@@ -14,6 +17,13 @@ export interface StreamFollowerOptions {
   afterId: string;
   /** Receives raw RESP2 entries `[id, [field, value, ...]]`, oldest first. */
   deliver: (entries: unknown[]) => void;
+  /**
+   * Key holding the newest id trimmed from the stream: when it passes the last delivered id,
+   * entries were lost to this follower. Without it, gaps go unnoticed.
+   */
+  prunedThroughKey?: string;
+  /** Called before delivering the entries that follow a gap. */
+  onGap?: (lastDeliveredId: string, prunedThrough: string) => void;
   logger?: RedisLogger;
   /** How long one XREAD waits for new entries, in ms. Defaults to `5000`. */
   blockMs?: number;
@@ -78,9 +88,36 @@ export class StreamFollower {
       const entries = StreamFollower.#entriesOf(reply);
       const last = entries.at(-1) as [string, unknown] | undefined;
       if (!last) continue;
+      const before = this.#lastId;
+      const gap = await this.#trimmedSince(before);
       // Advance before delivering: a throwing consumer must not make the same entries loop.
       this.#lastId = last[0];
+      if (gap !== null) {
+        this.#logger.warn(
+          { lastDeliveredId: before, prunedThrough: gap },
+          "Redis stream trimmed past this follower: subscribers get a reset",
+        );
+        this.#options.onGap?.(before, gap);
+      }
       this.#options.deliver(entries);
+    }
+  }
+
+  /**
+   * The newest trimmed id when it is past `afterId`, else null. Read after XREAD: trimming
+   * removes the oldest entries first, so a trimmed id past `afterId` means entries after it
+   * were removed, before this read (lost) or just after it (then retention is at the reader's
+   * heels and a reset is the honest answer anyway). Unreadable: assume no gap, as before.
+   */
+  async #trimmedSince(afterId: string): Promise<string | null> {
+    const key = this.#options.prunedThroughKey;
+    if (!key) return null;
+    try {
+      const pruned = await this.#options.connection.send(["GET", key]);
+      if (typeof pruned !== "string" || pruned === "") return null;
+      return compareStreamIds(pruned, afterId) > 0 ? pruned : null;
+    } catch {
+      return null;
     }
   }
 

@@ -91,6 +91,7 @@ export class RedisStore implements EventStore, Outbox {
   readonly #followConnection: RedisConnection;
   readonly #outbox: RedisOutbox;
   readonly #listeners = new AppendListeners();
+  readonly #gapListeners = new Set<() => void>();
   readonly #logger: RedisLogger;
   #follower: StreamFollower | null = null;
   /** Commits of this instance run one at a time: they would only conflict with each other. */
@@ -146,6 +147,10 @@ export class RedisStore implements EventStore, Outbox {
       afterId,
       logger: this.#logger,
       deliver: (entries) => this.#listeners.emit(this.#decodeForListeners(entries)),
+      prunedThroughKey: this.#keys.prunedThrough,
+      onGap: () => {
+        for (const listener of this.#gapListeners) listener();
+      },
     });
     this.#follower.start();
   }
@@ -294,6 +299,12 @@ export class RedisStore implements EventStore, Outbox {
 
   onAppended(listener: (events: readonly RelayEvent[]) => void): () => void {
     return this.#listeners.add(listener);
+  }
+
+  /** Listeners missed events that were trimmed before this instance read them. */
+  onGap(listener: () => void): () => void {
+    this.#gapListeners.add(listener);
+    return () => this.#gapListeners.delete(listener);
   }
 
   /** Both connections are up: commits can succeed and listeners are being fed. */
