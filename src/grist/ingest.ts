@@ -11,6 +11,7 @@ import type { Metrics } from "../metrics/metrics.ts";
 import type { CommitOptions, EventStore } from "../store/event-store.ts";
 import { decodeRow } from "./decode.ts";
 import type { IncomingRow } from "./webhook-payload.ts";
+import { keysChangedByWebhookSince } from "./webhook-shield.ts";
 
 export interface IngestOptions {
   source: EventSource;
@@ -103,7 +104,12 @@ export class Ingestor {
     const stats: DecisionStats = { unchanged: 0, stale: 0 };
     const readStartedAt = options.readStartedAt;
     if (readStartedAt !== undefined) {
-      rows = rows.filter((row) => !this.#changedByWebhookSince(recordKey(row.id), readStartedAt));
+      // This instance's memory, and the shared history for webhooks taken by other instances.
+      const shielded = await keysChangedByWebhookSince(this.#options.store, readStartedAt);
+      rows = rows.filter((row) => {
+        const key = recordKey(row.id);
+        return !shielded.has(key) && !this.#changedByWebhookSince(key, readStartedAt);
+      });
     }
     const keys = [...new Set(rows.map((row) => recordKey(row.id)))];
     this.#options.clock?.begin(startedAt);
@@ -145,11 +151,16 @@ export class Ingestor {
     readStartedAt?: number,
   ): Promise<RelayEvent[]> {
     const { records } = await this.#options.store.snapshot();
+    const shielded =
+      readStartedAt === undefined
+        ? new Set<string>()
+        : await keysChangedByWebhookSince(this.#options.store, readStartedAt);
     const gone = records.filter((record) => {
       const key = recordKey(record.id);
       // A row a webhook added after the read began was not in the read: it is not deleted.
       if (readStartedAt !== undefined && this.#changedByWebhookSince(key, readStartedAt))
         return false;
+      if (shielded.has(key)) return false;
       return !presentKeys.has(key);
     });
     if (gone.length === 0) return [];
