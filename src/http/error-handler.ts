@@ -66,7 +66,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     // Refused before its body was read (no secret, too large, bad type): Node would otherwise
     // read and discard the rest to keep the connection alive, so a sender could keep a socket
     // busy for as long as it trickles. Closing after the answer costs the sender, not the relay.
-    if (!request.raw.complete) reply.header("Connection", "close");
+    const hasBody =
+      request.headers["transfer-encoding"] !== undefined ||
+      Number(request.headers["content-length"] ?? 0) > 0;
+    if (hasBody && !request.raw.complete) reply.header("Connection", "close");
     if (relayError.retryAfterSeconds !== undefined)
       reply.header("Retry-After", String(relayError.retryAfterSeconds));
     reply.code(relayError.statusCode).send(relayError.toBody());
