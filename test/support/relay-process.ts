@@ -21,7 +21,16 @@ export async function startRelayProcess(
   timeoutMs = 15_000,
 ): Promise<RelayProcess> {
   const child = spawn(process.execPath, [MAIN, "serve"], {
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
+    // No drain by default: only the drain test needs one, and it would add seconds to every
+    // test that stops a relay process.
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      SHUTDOWN_DRAIN_MS: "0",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
