@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   RELAY_ERR_ALERT_NOT_FAILED: 409,
   RELAY_ERR_REQUEST_TIMEOUT: 408,
   RELAY_ERR_EVENT_ID_GONE: 410,
+  /** The id comes from another history of the store (replaced or wiped): reload the state. */
+  RELAY_ERR_EVENT_ID_FOREIGN: 410,
   RELAY_ERR_BODY_TOO_LARGE: 413,
   RELAY_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   RELAY_ERR_HEADERS_TOO_LARGE: 431,

@@ -18,7 +18,7 @@ class Recorder implements FrameVisitor {
 
 const HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
 const message = (seq: number, at: number) =>
-  `id: ${seq + 1}\nevent: record.updated\ndata: {"record":{"fields":{"BenchSentAt":"${benchStamp(seq, at)}"}},"changes":{"fields.BenchSentAt":{"from":"b0t1","to":"x"}}}\n\n`;
+  `id: kqzmbwta.${seq + 1}\nevent: record.updated\ndata: {"record":{"fields":{"BenchSentAt":"${benchStamp(seq, at)}"}},"changes":{"fields.BenchSentAt":{"from":"b0t1","to":"x"}}}\n\n`;
 
 describe("the load generator's SSE reader", () => {
   it("reads the head, a retry, a snapshot, comments and bench messages split anywhere", () => {

@@ -13,6 +13,9 @@ const DATA_FIELD = Buffer.from("data:");
 const ID_FIELD = Buffer.from("id: ");
 const SNAPSHOT_FIELD = Buffer.from("event: snapshot\n");
 const COLON = 0x3a;
+const DOT = 0x2e;
+/** Longest epoch the reader skips before an id's position. */
+const EPOCH_MAX = 8;
 const DIGIT_0 = 0x30;
 const LETTER_T = 0x74;
 
@@ -27,7 +30,8 @@ export interface FrameVisitor {
   head(stream: number, status: number): void;
   /**
    * `order` ranks the message in the server's own order, from its SSE id: the relay's ids are
-   * integers, nchan's are `<time>:<index>`. -1 when the frame has no id.
+   * `<epoch>.<n>` (one epoch per run: n ranks), nchan's are `<time>:<index>`. -1 when the
+   * frame has no id.
    */
   benchMessage(stream: number, seq: number, sentAtUs: number, order: number): void;
   frame(stream: number, kind: FrameKind): void;
@@ -90,7 +94,11 @@ export class SseReader {
 
   #order(bytes: Buffer, start: number, end: number): number {
     if (bytes.indexOf(ID_FIELD, start) !== start) return -1;
-    const [first, next] = readDecimal(bytes, start + ID_FIELD.length, end);
+    let from = start + ID_FIELD.length;
+    // The relay's epoch: letters up to a dot (docs/reference/protocole.md), skipped.
+    const dot = bytes.indexOf(DOT, from);
+    if (dot >= 0 && dot < end && dot - from <= EPOCH_MAX) from = dot + 1;
+    const [first, next] = readDecimal(bytes, from, end);
     if (bytes[next] !== COLON) return first;
     const [second] = readDecimal(bytes, next + 1, end);
     return first * 100_000 + second;

@@ -11,6 +11,7 @@
 import type { RelayEvent } from "../domain/events.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import { encodeJsonFrame, encodeRetry, HEARTBEAT_COMMENT } from "../sse/frame.ts";
+import { splitEventId } from "../store/event-ids.ts";
 import type { EventStore, Snapshot } from "../store/event-store.ts";
 import { EncodedEvent, type StreamFormat } from "./encoded-event.ts";
 import { recordMatches, visibility } from "./record-filter.ts";
@@ -71,6 +72,8 @@ export class Hub {
   #stallCheck: NodeJS.Timeout | null = null;
   /** Recently encoded events, so replays and catch-ups reuse the bytes of live fan-out. */
   readonly #recent = new Map<string, EncodedEvent>();
+  /** Epoch of the last events fanned out; a change means the store's history was replaced. */
+  #epoch: string | null = null;
 
   constructor(options: HubOptions) {
     this.#options = options;
@@ -114,7 +117,10 @@ export class Hub {
 
   /**
    * Registers the subscriber first (so live events are held), then catches it up: a replay
-   * after `lastEventId`, or a snapshot; `reset` precedes the snapshot when the id is unusable.
+   * after `lastEventId`, or a snapshot; `reset` precedes the snapshot when the id is unusable:
+   * pruned or unknown (`unknown-id`), or from another history of the store (`foreign-id`).
+   * Both stream formats get them: a guide client would otherwise carry on from an id that
+   * means nothing here (it sees named events only if it listens for them).
    */
   async open(subscriber: Subscriber, lastEventId: string | null): Promise<void> {
     this.#subscribers.add(subscriber);
@@ -123,17 +129,17 @@ export class Hub {
     subscriber.onGone = this.#clientGone;
     subscriber.write(encodeRetry(this.#options.retryMs));
     try {
-      let caughtUp = false;
+      let replay: ReplayOutcome = "fresh";
       if (lastEventId !== null) {
-        caughtUp = await this.#replay(subscriber, lastEventId);
-        if (!caughtUp && subscriber.format === "relay") {
-          await subscriber.writeAndDrain(
-            encodeJsonFrame("reset", { reason: "unknown-id", lastEventId }),
-          );
+        replay = await this.#replay(subscriber, lastEventId);
+        if (replay !== "caught-up") {
+          const reason = replay === "foreign" ? "foreign-id" : "unknown-id";
+          await subscriber.writeAndDrain(encodeJsonFrame("reset", { reason, lastEventId }));
         }
       }
-      if (!caughtUp) {
-        if (subscriber.format === "relay") await this.#sendSnapshot(subscriber);
+      if (replay !== "caught-up") {
+        if (subscriber.format === "relay" || replay !== "fresh")
+          await this.#sendSnapshot(subscriber);
         else subscriber.lastId = (await this.#options.store.snapshot()).lastEventId;
       }
       this.#goLive(subscriber);
@@ -143,21 +149,21 @@ export class Hub {
     }
   }
 
-  /** Pages through the store after `afterId`. False when the id is unknown or pruned. */
-  async #replay(subscriber: Subscriber, afterId: string): Promise<boolean> {
+  /** Pages through the store after `afterId`; says why not when the id cannot be resumed. */
+  async #replay(subscriber: Subscriber, afterId: string): Promise<ReplayOutcome> {
     const pageSize = this.#options.replayPageSize ?? 500;
     let cursor = afterId;
     for (;;) {
-      if (subscriber.closed) return true;
+      if (subscriber.closed) return "caught-up";
       const page = await this.#options.store.readAfter(cursor, pageSize);
-      if (page.kind === "gap") return false;
+      if (page.kind !== "events") return page.kind;
       for (const event of page.events) {
         const bytes = this.#bytesFor(subscriber, this.#encoded(event));
         if (bytes) await subscriber.writeAndDrain(bytes);
         cursor = event.id;
       }
       subscriber.lastId = cursor;
-      if (page.events.length < pageSize) return true;
+      if (page.events.length < pageSize) return "caught-up";
     }
   }
 
@@ -245,6 +251,11 @@ export class Hub {
     const last = queue.at(-1);
     if (!first || !last) return;
     const lastId = last.encoded.event.id;
+    const epoch = splitEventId(lastId)?.epoch ?? null;
+    if (epoch !== this.#epoch) {
+      this.#epoch = epoch;
+      this.#endOtherHistories(epoch);
+    }
     const together: Partial<Record<StreamFormat, Buffer>> = {};
     const deliveredTo = new Array<number>(queue.length).fill(0);
     let everyEventTo = 0;
@@ -293,6 +304,18 @@ export class Hub {
       const started = this.#options.takeIngestStart?.(encoded.event.id);
       if (started !== undefined) metrics.deliveryLatency((performance.now() - started) / 1000);
     });
+  }
+
+  /**
+   * The store started a new history under live streams (Redis keys deleted): what those
+   * subscribers hold belongs to the old one. Their streams end; they come back with their old
+   * id and get `reset` and a snapshot of the new history.
+   */
+  #endOtherHistories(epoch: string | null): void {
+    for (const subscriber of this.#live) {
+      if (subscriber.lastId === null || splitEventId(subscriber.lastId)?.epoch === epoch) continue;
+      this.close(subscriber, "replaced");
+    }
   }
 
   #bytesFor(subscriber: Subscriber, encoded: EncodedEvent): Buffer | null {
@@ -358,6 +381,9 @@ export class Hub {
     this.#unsubscribeGap?.();
   }
 }
+
+/** How a catch-up began: no id given, a replay that worked, or why the id could not be used. */
+type ReplayOutcome = "fresh" | "caught-up" | "gap" | "foreign";
 
 function joinFrames(queue: readonly QueuedEvent[], format: StreamFormat): Buffer {
   if (queue.length === 1) return (queue[0] as QueuedEvent).encoded.full(format);

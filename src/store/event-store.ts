@@ -4,7 +4,9 @@
  * Contract every implementation keeps (checked by `test/support/event-store-contract.ts`):
  * - `commit` is atomic: the decision is taken on the state as it is at that moment, the events
  *   and the new states are written together, and nothing is visible before the promise settles.
- * - Event ids are opaque strings, strictly increasing in commit order; `compareIds` orders them.
+ * - Event ids are `<epoch>.<position>` (event-ids.ts): the epoch is created with the store and
+ *   kept with it, positions strictly increase in commit order; `compareIds` orders them.
+ * - An id of another epoch is foreign: `readAfter` says so, it never reads it as a position.
  * - Every committed event reaches every `onAppended` listener once, in id order.
  */
 
@@ -36,7 +38,12 @@ export interface Snapshot {
 export type ReadAfterResult =
   | { kind: "events"; events: RelayEvent[] }
   /** The id is unknown or older than the retained history: the reader missed events. */
-  | { kind: "gap" };
+  | { kind: "gap" }
+  /**
+   * The id comes from another history (another epoch: the store was replaced or wiped) or is
+   * not an event id at all: nothing the reader holds can be trusted.
+   */
+  | { kind: "foreign" };
 
 export interface RetentionPolicy {
   maxEvents: number;
@@ -46,6 +53,8 @@ export interface RetentionPolicy {
 export interface EventStore {
   /** Name for logs and `/api/status`. */
   readonly kind: "memory" | "sqlite" | "redis";
+  /** Epoch of the history the store holds now (event-ids.ts); Redis can start a new one. */
+  readonly epoch: string;
   /** Atomically reads the current state of `keys`, lets `decide` compute events, stores them. */
   commit(keys: readonly string[], decide: Decide, options?: CommitOptions): Promise<RelayEvent[]>;
   /** Up to `limit` events strictly after `afterId`, oldest first. */

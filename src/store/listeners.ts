@@ -24,7 +24,7 @@ export class AppendListeners {
   }
 }
 
-/** Ids assigned by a local counter: decimal strings, compared numerically. */
+/** Positions assigned by a local counter: decimal strings, compared numerically. */
 export function compareSequenceIds(a: string, b: string): number {
   const x = Number(a);
   const y = Number(b);

@@ -1,6 +1,7 @@
 /** In-memory event store and outbox for tests and throwaway runs; same contract as SQLite. */
 import type { RelayEvent } from "../domain/events.ts";
 import { type Intervention, recordKey } from "../domain/intervention.ts";
+import { compareEventIds, formatEventId, newEpoch, positionIn } from "./event-ids.ts";
 import type {
   CommitOptions,
   Decide,
@@ -20,7 +21,10 @@ import type {
 
 export class MemoryStore implements EventStore, Outbox {
   readonly kind = "memory";
-  readonly #events: RelayEvent[] = [];
+  /** A new one per process: a restarted `demo` is a new history (event-ids.ts). */
+  readonly epoch = newEpoch();
+  /** Events with their position, oldest first. */
+  readonly #events: { seq: number; event: RelayEvent }[] = [];
   readonly #state = new Map<string, Intervention>();
   readonly #outbox = new Map<string, OutboxItem>();
   readonly #listeners = new AppendListeners();
@@ -38,13 +42,14 @@ export class MemoryStore implements EventStore, Outbox {
       if (record) current.set(key, record);
     }
     const time = new Date().toISOString();
-    const events = decide(current).map((pending) => ({
-      ...pending,
-      id: String(++this.#lastSeq),
-      time,
-    }));
-    for (const event of events) {
-      this.#events.push(event);
+    const entries = decide(current).map((pending) => {
+      const seq = ++this.#lastSeq;
+      return { seq, event: { ...pending, id: formatEventId(this.epoch, String(seq)), time } };
+    });
+    const events = entries.map((entry) => entry.event);
+    for (const entry of entries) {
+      this.#events.push(entry);
+      const event = entry.event;
       const key = recordKey(event.record.id);
       if (event.type === "record.removed") this.#state.delete(key);
       else this.#state.set(key, event.record);
@@ -67,40 +72,49 @@ export class MemoryStore implements EventStore, Outbox {
   }
 
   async readAfter(afterId: string, limit: number): Promise<ReadAfterResult> {
-    const after = parseSequenceId(afterId);
-    if (after === null || after > this.#lastSeq || after < this.#prunedThrough)
-      return { kind: "gap" };
-    const start = this.#events.findIndex((event) => Number(event.id) > after);
-    return { kind: "events", events: start < 0 ? [] : this.#events.slice(start, start + limit) };
+    const after = this.#seqOf(afterId);
+    if (after === null) return { kind: "foreign" };
+    if (after > this.#lastSeq || after < this.#prunedThrough) return { kind: "gap" };
+    const start = this.#events.findIndex((entry) => entry.seq > after);
+    const page = start < 0 ? [] : this.#events.slice(start, start + limit);
+    return { kind: "events", events: page.map((entry) => entry.event) };
   }
 
   async readLatest(limit: number, beforeId?: string): Promise<RelayEvent[]> {
-    const before =
-      beforeId === undefined ? Number.POSITIVE_INFINITY : (parseSequenceId(beforeId) ?? 0);
-    const older = this.#events.filter((event) => Number(event.id) < before);
-    return older.slice(Math.max(0, older.length - limit));
+    const before = beforeId === undefined ? Number.POSITIVE_INFINITY : (this.#seqOf(beforeId) ?? 0);
+    const older = this.#events.filter((entry) => entry.seq < before);
+    return older.slice(Math.max(0, older.length - limit)).map((entry) => entry.event);
   }
 
   async snapshot(): Promise<Snapshot> {
     return {
       records: [...this.#state.values()],
-      lastEventId: this.#lastSeq === 0 ? null : String(this.#lastSeq),
+      lastEventId: this.#lastSeq === 0 ? null : formatEventId(this.epoch, String(this.#lastSeq)),
     };
+  }
+
+  /** The position of one of this store's ids; null for a foreign or malformed id. */
+  #seqOf(id: string): number | null {
+    const position = positionIn(this.epoch, id);
+    return position === null ? null : parseSequenceId(position);
   }
 
   async prune(policy: RetentionPolicy, now: number): Promise<number> {
     const oldestKept = now - policy.maxAgeMs;
     let drop = Math.max(0, this.#events.length - policy.maxEvents);
-    while (drop < this.#events.length && Date.parse(this.#events[drop]?.time ?? "") < oldestKept)
+    while (
+      drop < this.#events.length &&
+      Date.parse(this.#events[drop]?.event.time ?? "") < oldestKept
+    )
       drop++;
     const dropped = this.#events.splice(0, drop);
     const last = dropped.at(-1);
-    if (last) this.#prunedThrough = Number(last.id);
+    if (last) this.#prunedThrough = last.seq;
     return dropped.length;
   }
 
   compareIds(a: string, b: string): number {
-    return compareSequenceIds(a, b);
+    return compareEventIds(this.epoch, a, b, compareSequenceIds);
   }
 
   onAppended(listener: (events: readonly RelayEvent[]) => void): () => void {

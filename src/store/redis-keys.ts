@@ -12,6 +12,8 @@ export interface StoreKeys {
   records: string;
   /** String: newest id removed by trimming; resuming from an older id means events were missed. */
   prunedThrough: string;
+  /** String: the epoch of the history held under this prefix (event-ids.ts). */
+  epoch: string;
   /** Sorted set of pending outbox keys by next attempt time (ms). */
   outboxDue: string;
   /** Sorted set of outbox keys in a status, by last update time (ms). */
@@ -27,6 +29,7 @@ export function storeKeys(prefix: string): StoreKeys {
     events: `${prefix}events`,
     records: `${prefix}records`,
     prunedThrough: `${prefix}pruned-through`,
+    epoch: `${prefix}epoch`,
     outboxDue: `${prefix}outbox:due`,
     outboxStatus: (status) => `${prefix}outbox:${status}`,
     outboxItem: (key) => `${prefix}outbox:item:${key}`,

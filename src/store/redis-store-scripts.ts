@@ -23,18 +23,31 @@ end
 `;
 
 /**
- * Reads what a commit decides on: the newest event id, the server clock (so ids do not depend
- * on the relay's clock) and the current JSON of each requested record.
- *
- * KEYS: records, events. ARGV: record keys.
- * Reply: [last id or null, seconds, microseconds, json-or-null per key].
+ * The store's epoch (event-ids.ts), created from the caller's candidate when the key is missing:
+ * on a new Redis, and after the store's keys were deleted (FLUSHALL), so that a history starting
+ * over never reuses the identity of the one that was lost.
  */
-export const READ_FOR_COMMIT = new LuaScript(`${LAST_ID}
+const EPOCH = `
+local function epochOf(key, candidate)
+  redis.call('SET', key, candidate, 'NX')
+  return redis.call('GET', key)
+end
+`;
+
+/**
+ * Reads what a commit decides on: the newest event id, the server clock (so ids do not depend
+ * on the relay's clock), the epoch and the current JSON of each requested record.
+ *
+ * KEYS: records, events, epoch. ARGV: candidate epoch, then record keys.
+ * Reply: [last id or null, seconds, microseconds, epoch, json-or-null per key].
+ */
+export const READ_FOR_COMMIT = new LuaScript(`${LAST_ID}${EPOCH}
 local reply = { lastId(KEYS[2]) }
 local now = redis.call('TIME')
 reply[2] = now[1]
 reply[3] = now[2]
-for i = 1, #ARGV do
+reply[4] = epochOf(KEYS[3], ARGV[1])
+for i = 2, #ARGV do
   reply[i + 3] = redis.call('HGET', KEYS[1], ARGV[i])
 end
 return reply
@@ -43,26 +56,28 @@ return reply
 /**
  * Compare-and-append. Applies the batch only if no event was appended since the read (the
  * newest id is unchanged); otherwise answers 'conflict' and writes nothing, so the caller
- * re-reads and decides again. Checking the newest id covers the records too: every record
+ * re-reads and decides again. The epoch must be the one the ids were made with: keys deleted
+ * in between (FLUSHALL) make a conflict too. Checking the newest id covers the records too: every record
  * write goes through this script together with an event. The ids are computed by the caller
  * (it needs them for the outbox entries) from that newest id, so they are always accepted.
  *
- * KEYS: records, events, prunedThrough, outboxDue, outbox pending set, then one outbox item
- * hash per outbox entry.
+ * KEYS: records, events, prunedThrough, outboxDue, outbox pending set, epoch, then one outbox
+ * item hash per outbox entry.
  * ARGV: expected last id ('' when none), approximate max length ('' for none), now (ms),
- * event count, then per event: id, record key, record JSON ('' to remove), event JSON; then per
+ * epoch, event count, then per event: id, record key, record JSON ('' to remove), event JSON; then per
  * outbox entry: key, destination, payload JSON.
  * Reply: 'ok' or 'conflict'.
  */
 export const COMMIT = new LuaScript(`${LAST_ID}
 local records, events, prunedThrough = KEYS[1], KEYS[2], KEYS[3]
 if (lastId(events) or '') ~= ARGV[1] then return 'conflict' end
-local maxLen, now, count = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local i = 5
+local maxLen, now, epoch, count = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+if redis.call('GET', KEYS[6]) ~= epoch then return 'conflict' end
+local i = 6
 for _ = 1, count do
   local id, key, record, event = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   i = i + 4
-  redis.call('XADD', events, id, 'event', event)
+  redis.call('XADD', events, id, 'event', event, 'epoch', epoch)
   if record == '' then
     redis.call('HDEL', records, key)
   else
@@ -80,7 +95,7 @@ if maxLen ~= '' and count > 0 and redis.call('XTRIM', events, 'MAXLEN', '~', max
     redis.call('SET', prunedThrough, string.format('%d', tonumber(ms) - 1) .. '-18446744073709551615')
   end
 end
-local item = 6
+local item = 7
 while i <= #ARGV do
   local key, destination, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   i = i + 3
@@ -99,29 +114,42 @@ return 'ok'
 /**
  * Events after an id, with what the caller needs to tell whether it missed some.
  *
- * KEYS: events, prunedThrough. ARGV: id (already validated), count.
- * Reply: [last id or null, prunedThrough or null, first retained id or null, entries].
+ * KEYS: events, prunedThrough, epoch. ARGV: entry id (already validated), count, candidate epoch.
+ * Reply: [last id or null, prunedThrough or null, first retained id or null, entries, epoch].
  */
-export const READ_AFTER = new LuaScript(`${LAST_ID}
+export const READ_AFTER = new LuaScript(`${LAST_ID}${EPOCH}
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
 -- pcall: an exclusive start at the largest possible id is an error, and means "nothing after".
 local entries = redis.pcall('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
 if entries.err then entries = {} end
-return { lastId(KEYS[1]), redis.call('GET', KEYS[2]), first and first[1] or false, entries }
+return { lastId(KEYS[1]), redis.call('GET', KEYS[2]), first and first[1] or false, entries,
+  epochOf(KEYS[3], ARGV[3]) }
 `);
 
 /**
  * Current states and the id they are consistent with, read together.
  *
- * KEYS: records, events. Reply: [last id or null, [key, json, key, json, ...]].
+ * KEYS: records, events, epoch. ARGV: candidate epoch.
+ * Reply: [last id or null, [key, json, key, json, ...], epoch].
  */
-export const SNAPSHOT = new LuaScript(`${LAST_ID}
-return { lastId(KEYS[2]), redis.call('HGETALL', KEYS[1]) }
+export const SNAPSHOT = new LuaScript(`${LAST_ID}${EPOCH}
+return { lastId(KEYS[2]), redis.call('HGETALL', KEYS[1]), epochOf(KEYS[3], ARGV[1]) }
 `);
 
-/** KEYS: events. Reply: the newest id ever added, or null. */
-export const LAST_EVENT_ID = new LuaScript(`${LAST_ID}
-return lastId(KEYS[1])
+/**
+ * The newest entries, newest first, with the epoch of entries that carry none.
+ *
+ * KEYS: events, epoch. ARGV: end ('+' or '(<entry id>'), count, candidate epoch.
+ * Reply: [epoch, entries].
+ */
+export const READ_LATEST = new LuaScript(`${EPOCH}
+local entries = redis.call('XREVRANGE', KEYS[1], ARGV[1], '-', 'COUNT', ARGV[2])
+return { epochOf(KEYS[2], ARGV[3]), entries }
+`);
+
+/** KEYS: events, epoch. ARGV: candidate epoch. Reply: [newest id ever added or null, epoch]. */
+export const LAST_EVENT_ID = new LuaScript(`${LAST_ID}${EPOCH}
+return { lastId(KEYS[1]), epochOf(KEYS[2], ARGV[1]) }
 `);
 
 /**

@@ -190,7 +190,8 @@ describe("redis store history", () => {
       [string, string[]],
     ];
     await raw.close();
-    assert.equal(id, event?.id);
+    assert.equal(`${store.epoch}.${id}`, event?.id);
+    assert.deepEqual(fields.slice(2), ["epoch", store.epoch]);
     const stored = JSON.parse(fields[1] as string);
     assert.equal(stored.id, undefined);
     assert.equal(stored.time, undefined);
@@ -213,6 +214,35 @@ describe("redis store history", () => {
     assert.ok((await countKeys(TEST_REDIS_URL, keyPrefix)) > 0);
     await deleteKeys(TEST_REDIS_URL, keyPrefix);
     assert.equal(await countKeys(TEST_REDIS_URL, keyPrefix), 0);
+  });
+});
+
+describe("redis store after its keys were deleted", () => {
+  it("starts a new epoch, so ids of the lost history are foreign, not positions", async () => {
+    const redis = await ThrowawayRedis.start();
+    try {
+      const keyPrefix = freshPrefix();
+      const store = await open({ url: redis.url, keyPrefix });
+      const before = await commitRecords(
+        store,
+        [1, 2, 3].map((id) => sampleRecord(id)),
+      );
+      const oldEpoch = store.epoch;
+      // FLUSHALL of this store: every key under its prefix goes, the epoch key included.
+      assert.ok((await deleteKeys(redis.url, keyPrefix)) > 0);
+      const after = await commitRecords(
+        store,
+        [1, 2, 3, 4, 5].map((id) => sampleRecord(id, "En cours")),
+      );
+      assert.equal(after.length, 5, "the emptied store sees every row as new");
+      assert.notEqual(store.epoch, oldEpoch);
+      assert.ok(after.every((event) => event.id.startsWith(`${store.epoch}.`)));
+      assert.deepEqual(await store.readAfter(before[0]?.id as string, 10), { kind: "foreign" });
+      assert.equal((await store.snapshot()).lastEventId, after[4]?.id);
+      await store.close();
+    } finally {
+      await redis.kill();
+    }
   });
 });
 

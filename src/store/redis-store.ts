@@ -1,8 +1,10 @@
 /**
  * The scale-out event store: several relay instances share one Redis.
  *
- * - Events go to a Redis Stream; the entry id is the event id, so `Last-Event-ID` works on any
- *   instance. The entry holds the event without `id`/`time` (redis-event-codec.ts).
+ * - Events go to a Redis Stream; the event id is `<epoch>.<entry id>`, so `Last-Event-ID` works
+ *   on any instance. The epoch lives in a key under the prefix: deleting the store's keys
+ *   (FLUSHALL) starts a new epoch, and ids of the lost history become foreign (event-ids.ts).
+ *   The entry holds the event without `id`/`time`, and its epoch (redis-event-codec.ts).
  * - Commits are compare-and-append (redis-store-scripts.ts): read the newest id and the states,
  *   decide in JS, then a Lua script writes events, states and outbox entries only if no event
  *   was appended meanwhile; otherwise decide again on fresh state. Two instances given the same
@@ -13,6 +15,7 @@
 import type { RelayEvent } from "../domain/events.ts";
 import { type Intervention, recordKey } from "../domain/intervention.ts";
 import { backoffDelayMs } from "../retry/backoff.ts";
+import { compareEventIds, formatEventId, newEpoch, positionIn, splitEventId } from "./event-ids.ts";
 import type {
   CommitOptions,
   Decide,
@@ -41,6 +44,7 @@ import {
   PRUNE,
   READ_AFTER,
   READ_FOR_COMMIT,
+  READ_LATEST,
   SNAPSHOT,
 } from "./redis-store-scripts.ts";
 import { StoreUnavailableError } from "./store-unavailable.ts";
@@ -56,7 +60,10 @@ export interface RedisStoreOptions {
    */
   maxLenApprox?: number;
   logger?: RedisLogger;
-  /** Listeners get events after this id. Defaults to the newest event when the store opens. */
+  /**
+   * Listeners get events after this stream entry id (`<ms>-<seq>`, no epoch). Defaults to the
+   * newest entry when the store opens.
+   */
   followAfterId?: string;
   /** Compare-and-append attempts before a commit gives up with a 503. Defaults to `50`. */
   maxCommitAttempts?: number;
@@ -94,6 +101,12 @@ export class RedisStore implements EventStore, Outbox {
   readonly #gapListeners = new Set<() => void>();
   readonly #logger: RedisLogger;
   #follower: StreamFollower | null = null;
+  /**
+   * The epoch last read from Redis. Every read that returns ids reads it again in the same
+   * script, so this copy only decodes entries without an epoch field (written before epochs)
+   * and compares ids.
+   */
+  #epoch = "";
   /** Commits of this instance run one at a time: they would only conflict with each other. */
   #commitQueue: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -136,9 +149,12 @@ export class RedisStore implements EventStore, Outbox {
   async #start(): Promise<void> {
     await Promise.all([this.#connection.connect(), this.#followConnection.connect()]);
     // "$" resolved now: an XREAD "$" issued again after a reconnection would skip events.
-    const lastId = (await LAST_EVENT_ID.run(this.#connection, [this.#keys.events], [])) as
-      | string
-      | null;
+    const [lastId, epoch] = (await LAST_EVENT_ID.run(
+      this.#connection,
+      [this.#keys.events, this.#keys.epoch],
+      [newEpoch()],
+    )) as [string | null, string];
+    this.#epoch = epoch;
     const afterId = this.#options.followAfterId ?? lastId ?? "0-0";
     if (!parseStreamId(afterId)) throw new Error(`followAfterId is not a stream id: ${afterId}`);
     this.#follower = new StreamFollower({
@@ -159,12 +175,16 @@ export class RedisStore implements EventStore, Outbox {
     const events: RelayEvent[] = [];
     for (const entry of entries) {
       try {
-        events.push(decodeEntry(entry));
+        events.push(decodeEntry(entry, this.#epoch));
       } catch (error) {
         // Not written by this relay (or corrupted): skip it rather than stop the stream.
         this.#logger.error({ err: (error as Error).message }, "entrée illisible dans le flux");
       }
     }
+    // Another instance may have started a new epoch (keys deleted): follow it, so the ids
+    // listeners now get compare as the newest.
+    const newest = events.at(-1);
+    if (newest) this.#epoch = splitEventId(newest.id)?.epoch ?? this.#epoch;
     return events;
   }
 
@@ -199,30 +219,32 @@ export class RedisStore implements EventStore, Outbox {
   ): Promise<RelayEvent[] | null> {
     const read = (await READ_FOR_COMMIT.run(
       this.#connection,
-      [this.#keys.records, this.#keys.events],
-      keys,
+      [this.#keys.records, this.#keys.events, this.#keys.epoch],
+      [newEpoch(), ...keys],
     )) as (string | null)[];
     const lastId = read[0] ?? null;
     const serverMs = BigInt(read[1] ?? 0) * 1000n + BigInt(read[2] ?? 0) / 1000n;
+    const epoch = read[3] as string;
+    this.#epoch = epoch;
     const current = new Map<string, Intervention>();
     keys.forEach((key, i) => {
-      const json = read[i + 3];
+      const json = read[i + 4];
       if (json) current.set(key, JSON.parse(json));
     });
 
     const pending = decide(current);
     const ids = nextIds(lastId, serverMs, pending.length);
     const encoded = pending.map(encodeEvent);
-    const events = encoded.map((json, i) => decodeEvent(ids[i] as string, json));
+    const events = encoded.map((json, i) => decodeEvent(epoch, ids[i] as string, json));
     const entries = options?.outbox?.(events) ?? [];
     if (events.length === 0 && entries.length === 0) return [];
 
     const args = [lastId ?? "", String(this.#options.maxLenApprox ?? ""), String(Date.now())];
-    args.push(String(events.length));
+    args.push(epoch, String(events.length));
     events.forEach((event, i) => {
       const removed = event.type === "record.removed";
       const record = removed ? "" : JSON.stringify(event.record);
-      args.push(event.id, recordKey(event.record.id), record, encoded[i] as string);
+      args.push(ids[i] as string, recordKey(event.record.id), record, encoded[i] as string);
     });
     for (const entry of entries) {
       args.push(entry.key, entry.destination, JSON.stringify(entry.payload ?? null));
@@ -233,6 +255,7 @@ export class RedisStore implements EventStore, Outbox {
       this.#keys.prunedThrough,
       this.#keys.outboxDue,
       this.#keys.outboxStatus("pending"),
+      this.#keys.epoch,
       ...entries.map((entry) => this.#keys.outboxItem(entry.key)),
     ];
     const outcome = await COMMIT.run(this.#connection, scriptKeys, args);
@@ -240,47 +263,57 @@ export class RedisStore implements EventStore, Outbox {
   }
 
   async readAfter(afterId: string, limit: number): Promise<ReadAfterResult> {
-    if (!parseStreamId(afterId)) return { kind: "gap" };
-    const [lastId, prunedThrough, firstId, entries] = (await READ_AFTER.run(
+    const parts = splitEventId(afterId);
+    // Validated before any of it reaches a Redis command: it comes from a client.
+    if (!parts || !parseStreamId(parts.position)) return { kind: "foreign" };
+    const after = parts.position;
+    const [lastId, prunedThrough, firstId, entries, epoch] = (await READ_AFTER.run(
       this.#connection,
-      [this.#keys.events, this.#keys.prunedThrough],
-      [afterId, String(Math.max(1, limit))],
-    )) as [string | null, string | null, string | null, unknown];
-    if (lastId === null || compareStreamIds(afterId, lastId) > 0) return { kind: "gap" };
+      [this.#keys.events, this.#keys.prunedThrough, this.#keys.epoch],
+      [after, String(Math.max(1, limit)), newEpoch()],
+    )) as [string | null, string | null, string | null, unknown, string];
+    this.#epoch = epoch;
+    if (parts.epoch !== epoch) return { kind: "foreign" };
+    if (lastId === null || compareStreamIds(after, lastId) > 0) return { kind: "gap" };
     // Events before the first retained one are only accounted for when trimming recorded the
     // newest id it removed; otherwise an older id is one this store never gave (data loss).
     const oldestKnown = prunedThrough ?? firstId;
-    if (oldestKnown === null || compareStreamIds(afterId, oldestKnown) < 0) return { kind: "gap" };
-    return { kind: "events", events: limit <= 0 ? [] : decodeEntries(entries) };
+    if (oldestKnown === null || compareStreamIds(after, oldestKnown) < 0) return { kind: "gap" };
+    return { kind: "events", events: limit <= 0 ? [] : decodeEntries(entries, epoch) };
   }
 
   async readLatest(limit: number, beforeId?: string): Promise<RelayEvent[]> {
     if (limit <= 0) return [];
-    if (beforeId !== undefined && !parseStreamId(beforeId)) return [];
-    const end = beforeId === undefined ? "+" : `(${beforeId}`;
-    // An exclusive bound at the smallest id is an error in Redis and means "nothing before".
-    if (beforeId === "0-0") return [];
-    const reply = await this.#connection.send([
-      "XREVRANGE",
-      this.#keys.events,
-      end,
-      "-",
-      "COUNT",
-      String(limit),
-    ]);
-    return decodeEntries(reply).reverse();
+    let end = "+";
+    if (beforeId !== undefined) {
+      // Before an id of another history, or not an id: nothing of this history is "before" it.
+      const before = positionIn(this.#epoch, beforeId);
+      if (before === null || !parseStreamId(before)) return [];
+      // An exclusive bound at the smallest id is an error in Redis and means "nothing before".
+      if (before === "0-0") return [];
+      end = `(${before}`;
+    }
+    const [epoch, entries] = (await READ_LATEST.run(
+      this.#connection,
+      [this.#keys.events, this.#keys.epoch],
+      [end, String(limit), newEpoch()],
+    )) as [string, unknown];
+    this.#epoch = epoch;
+    return decodeEntries(entries, epoch).reverse();
   }
 
   async snapshot(): Promise<Snapshot> {
-    const [lastId, flat] = (await SNAPSHOT.run(
+    const [lastId, flat, epoch] = (await SNAPSHOT.run(
       this.#connection,
-      [this.#keys.records, this.#keys.events],
-      [],
-    )) as [string | null, string[]];
+      [this.#keys.records, this.#keys.events, this.#keys.epoch],
+      [newEpoch()],
+    )) as [string | null, string[], string];
+    this.#epoch = epoch;
     const records: Intervention[] = [];
     for (let i = 1; i < flat.length; i += 2) records.push(JSON.parse(flat[i] as string));
     // "0-0": the stream exists but never received an entry.
-    return { records, lastEventId: lastId === "0-0" ? null : lastId };
+    const lastEventId = lastId === null || lastId === "0-0" ? null : formatEventId(epoch, lastId);
+    return { records, lastEventId };
   }
 
   async prune(policy: RetentionPolicy, now: number): Promise<number> {
@@ -294,7 +327,7 @@ export class RedisStore implements EventStore, Outbox {
   }
 
   compareIds(a: string, b: string): number {
-    return compareStreamIds(a, b);
+    return compareEventIds(this.#epoch, a, b, compareStreamIds);
   }
 
   onAppended(listener: (events: readonly RelayEvent[]) => void): () => void {
@@ -312,9 +345,14 @@ export class RedisStore implements EventStore, Outbox {
     return !this.#closed && this.#connection.isReady && this.#followConnection.isReady;
   }
 
-  /** Id of the newest event handed to listeners on this instance. */
+  /** Stream entry id of the newest event handed to listeners on this instance. */
   lastDeliveredId(): string | null {
     return this.#follower?.lastDeliveredId ?? null;
+  }
+
+  /** The epoch of the history this store last read or wrote. */
+  get epoch(): string {
+    return this.#epoch;
   }
 
   async close(): Promise<void> {

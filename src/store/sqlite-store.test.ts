@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
 import {
   commitRecords,
@@ -34,7 +35,46 @@ describe("sqlite store on disk", () => {
     assert.equal((await second.snapshot()).lastEventId, events[2]?.id);
     assert.equal((await second.readAfter(events[0]?.id as string, 10)).kind, "gap");
     const [next] = await commitRecords(second, [sampleRecord(4)]);
-    assert.equal(next?.id, "4", "ids continue after the last one stored");
+    const epoch = second.epoch;
+    assert.equal(next?.id, `${epoch}.4`, "same epoch, ids continue after the last one stored");
     await second.close();
+  });
+
+  it("starts a new epoch in a new file, so the old file's ids are foreign there", async () => {
+    const first = new SqliteStore({ file: join(dir, "before-wipe.db") });
+    const old = await commitRecords(
+      first,
+      [1, 2, 3].map((id) => sampleRecord(id)),
+    );
+    await first.close();
+    const second = new SqliteStore({ file: join(dir, "after-wipe.db") });
+    await commitRecords(
+      second,
+      [1, 2, 3, 4, 5].map((id) => sampleRecord(id)),
+    );
+    assert.deepEqual(await second.readAfter(old[1]?.id as string, 10), { kind: "foreign" });
+    await second.close();
+  });
+
+  it("gives a file written before epochs an epoch and rebuilds its events' ids", async () => {
+    const file = join(dir, "legacy.db");
+    const legacy = new DatabaseSync(file);
+    legacy.exec(`CREATE TABLE events (seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, json TEXT NOT NULL);
+      CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO meta VALUES ('last_seq', 1);`);
+    const event = {
+      id: "1",
+      type: "record.added",
+      time: new Date().toISOString(),
+      source: "webhook",
+      record: sampleRecord(1),
+    };
+    legacy.prepare("INSERT INTO events VALUES (1, ?, ?)").run(Date.now(), JSON.stringify(event));
+    legacy.close();
+    const store = new SqliteStore({ file });
+    const [read] = await store.readLatest(10);
+    assert.match(read?.id ?? "", /^[a-z]{8}\.1$/);
+    assert.deepEqual(await store.readAfter("1", 10), { kind: "foreign" });
+    await store.close();
   });
 });

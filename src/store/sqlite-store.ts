@@ -8,6 +8,7 @@ import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { RelayEvent } from "../domain/events.ts";
 import { type Intervention, recordKey } from "../domain/intervention.ts";
+import { compareEventIds, formatEventId, isEpoch, newEpoch, positionIn } from "./event-ids.ts";
 import type {
   CommitOptions,
   Decide,
@@ -91,6 +92,8 @@ function toItem(row: OutboxRow): OutboxItem {
 
 export class SqliteStore implements EventStore, Outbox {
   readonly kind = "sqlite";
+  /** Created with the database file and kept in `meta` (event-ids.ts). */
+  readonly epoch: string;
   readonly #db: DatabaseSync;
   readonly #listeners = new AppendListeners();
   readonly #statements: Record<string, StatementSync>;
@@ -115,12 +118,13 @@ export class SqliteStore implements EventStore, Outbox {
       deleteRecord: prepare("DELETE FROM records WHERE key = ?"),
       allRecords: prepare("SELECT json FROM records ORDER BY key"),
       insertEvent: prepare("INSERT INTO events (seq, time_ms, json) VALUES (?, ?, ?)"),
-      eventsAfter: prepare("SELECT json FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
-      eventsBefore: prepare("SELECT json FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?"),
+      eventsAfter: prepare("SELECT seq, json FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
+      eventsBefore: prepare("SELECT seq, json FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?"),
       getMeta: prepare("SELECT value FROM meta WHERE name = ?"),
       putMeta: prepare(
         "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
       ),
+      addMeta: prepare("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)"),
       pruneByCount: prepare("DELETE FROM events WHERE seq <= ?"),
       maxPrunedByAge: prepare("SELECT MAX(seq) AS seq FROM events WHERE time_ms < ?"),
       insertOutbox: prepare(
@@ -143,6 +147,30 @@ export class SqliteStore implements EventStore, Outbox {
     };
     this.#lastSeq = this.#meta("last_seq");
     this.#prunedThrough = this.#meta("pruned_through");
+    // First open of this file (or of a file written before epochs): a new history begins.
+    // OR IGNORE: another process opening the same file at once keeps the first epoch.
+    this.#stmt("addMeta").run("epoch", newEpoch());
+    const epoch = (this.#stmt("getMeta").get("epoch") as { value: unknown } | undefined)?.value;
+    if (!isEpoch(epoch)) throw new Error(`${options.file}: invalid store epoch in meta`);
+    this.epoch = epoch;
+  }
+
+  #id(seq: number): string {
+    return formatEventId(this.epoch, String(seq));
+  }
+
+  /** The position of one of this store's ids; null for a foreign or malformed id. */
+  #seqOf(id: string): number | null {
+    const position = positionIn(this.epoch, id);
+    return position === null ? null : parseSequenceId(position);
+  }
+
+  /** Rows of `events`; the id is rebuilt from the position (rows written before epochs lack it). */
+  #toEvents(rows: unknown[]): RelayEvent[] {
+    return (rows as { seq: number; json: string }[]).map((row) => ({
+      ...(JSON.parse(row.json) as RelayEvent),
+      id: this.#id(row.seq),
+    }));
   }
 
   #stmt(name: string): StatementSync {
@@ -175,13 +203,14 @@ export class SqliteStore implements EventStore, Outbox {
       const nowMs = Date.now();
       const time = new Date(nowMs).toISOString();
       let seq = this.#lastSeq;
-      events = decide(current).map((pending) => ({ ...pending, id: String(++seq), time }));
-      for (const event of events) {
-        this.#stmt("insertEvent").run(Number(event.id), nowMs, JSON.stringify(event));
+      const first = seq + 1;
+      events = decide(current).map((pending) => ({ ...pending, id: this.#id(++seq), time }));
+      events.forEach((event, i) => {
+        this.#stmt("insertEvent").run(first + i, nowMs, JSON.stringify(event));
         const key = recordKey(event.record.id);
         if (event.type === "record.removed") this.#stmt("deleteRecord").run(key);
         else this.#stmt("putRecord").run(key, JSON.stringify(event.record));
-      }
+      });
       for (const entry of options?.outbox?.(events) ?? []) {
         this.#stmt("insertOutbox").run(
           entry.key,
@@ -206,25 +235,22 @@ export class SqliteStore implements EventStore, Outbox {
   }
 
   async readAfter(afterId: string, limit: number): Promise<ReadAfterResult> {
-    const after = parseSequenceId(afterId);
-    if (after === null || after > this.#lastSeq || after < this.#prunedThrough)
-      return { kind: "gap" };
-    const rows = this.#stmt("eventsAfter").all(after, limit) as { json: string }[];
-    return { kind: "events", events: rows.map((row) => JSON.parse(row.json)) };
+    const after = this.#seqOf(afterId);
+    if (after === null) return { kind: "foreign" };
+    if (after > this.#lastSeq || after < this.#prunedThrough) return { kind: "gap" };
+    return { kind: "events", events: this.#toEvents(this.#stmt("eventsAfter").all(after, limit)) };
   }
 
   async readLatest(limit: number, beforeId?: string): Promise<RelayEvent[]> {
-    const before =
-      beforeId === undefined ? Number.MAX_SAFE_INTEGER : (parseSequenceId(beforeId) ?? 0);
-    const rows = this.#stmt("eventsBefore").all(before, limit) as { json: string }[];
-    return rows.reverse().map((row) => JSON.parse(row.json));
+    const before = beforeId === undefined ? Number.MAX_SAFE_INTEGER : (this.#seqOf(beforeId) ?? 0);
+    return this.#toEvents(this.#stmt("eventsBefore").all(before, limit).reverse());
   }
 
   async snapshot(): Promise<Snapshot> {
     const rows = this.#stmt("allRecords").all() as { json: string }[];
     return {
       records: rows.map((row) => JSON.parse(row.json)),
-      lastEventId: this.#lastSeq === 0 ? null : String(this.#lastSeq),
+      lastEventId: this.#lastSeq === 0 ? null : this.#id(this.#lastSeq),
     };
   }
 
@@ -250,7 +276,7 @@ export class SqliteStore implements EventStore, Outbox {
   }
 
   compareIds(a: string, b: string): number {
-    return compareSequenceIds(a, b);
+    return compareEventIds(this.epoch, a, b, compareSequenceIds);
   }
 
   onAppended(listener: (events: readonly RelayEvent[]) => void): () => void {

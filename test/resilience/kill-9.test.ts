@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { startRelayProcess } from "../support/relay-process.ts";
 import { gristRow } from "../support/test-relay.ts";
-import { RawSse, range, recordIds } from "./raw-sse.ts";
+import { positionOf, RawSse, range, recordIds } from "./raw-sse.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "grist-realtime-kill-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,7 +57,7 @@ describe("a relay killed with SIGKILL during a webhook burst", () => {
       const lost = acknowledged.filter((row) => !stored.has(row));
       assert.deepEqual(lost, [], "every row acknowledged with 200 survived the kill");
 
-      const last = Number(lastEventId);
+      const last = positionOf(lastEventId);
       const resumed = clients.map((c) => new RawSse({ port, lastEventId: c.lastId }));
       // A client that had already received the last stored event gets no replayed frame.
       await Promise.all(

@@ -132,9 +132,18 @@ export class RawSse {
   }
 }
 
-/** Ids of the `record.*` events of `frames`, as numbers (the SQLite store's ids). */
+/**
+ * The position of a SQLite or memory store's event id ("<epoch>.<n>", docs/reference/
+ * protocole.md) as a number; NaN for anything else, so a foreign id never passes for one.
+ */
+export function positionOf(id: string | null | undefined): number {
+  const match = /^[a-z]{8}\.(\d+)$/.exec(id ?? "");
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/** Positions of the `record.*` events of `frames` (all of one store, so one epoch). */
 export function recordIds(frames: readonly SseFrame[]): number[] {
-  return frames.filter((f) => f.event.startsWith("record.")).map((f) => Number(f.id));
+  return frames.filter((f) => f.event.startsWith("record.")).map((f) => positionOf(f.id));
 }
 
 /** `from`, `from + 1` … `to`. */

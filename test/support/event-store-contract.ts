@@ -119,14 +119,17 @@ export function describeEventStoreContract(
       await store.close();
     });
 
-    it("reports a gap for an unknown id, a malformed id or a pruned id", async () => {
+    it("reports a gap for an id past the newest or a pruned id", async () => {
       const store = await open();
       const events = await commitRecords(
         store,
         [1, 2, 3, 4].map((id) => sampleRecord(id)),
       );
-      assert.equal((await store.readAfter("999999999", 10)).kind, "gap");
-      assert.equal((await store.readAfter("not-an-id\r\n", 10)).kind, "gap");
+      const newest = events[3]?.id as string;
+      const [epoch, position] = newest.split(".");
+      // Same epoch, a position no commit reached yet (a sequence, or a Redis entry id).
+      const ahead = position?.includes("-") ? "99999999999999-0" : "99999999999999";
+      assert.equal((await store.readAfter(`${epoch}.${ahead}`, 10)).kind, "gap");
       const pruned = await store.prune({ maxEvents: 2, maxAgeMs: 3_600_000 }, Date.now());
       assert.equal(pruned, 2);
       assert.equal((await store.readAfter(events[0]?.id as string, 10)).kind, "gap");
@@ -136,6 +139,29 @@ export function describeEventStoreContract(
         events.slice(2).map((event) => event.id),
       );
       assert.equal((await store.snapshot()).records.length, 4, "pruning never touches state");
+      await store.close();
+    });
+
+    it("answers foreign for an id of another store, a bare position or a malformed id", async () => {
+      const older = await open();
+      const oldEvents = await commitRecords(
+        older,
+        [1, 2].map((id) => sampleRecord(id)),
+      );
+      await older.close();
+      const store = await open();
+      const events = await commitRecords(
+        store,
+        [1, 2, 3, 4, 5].map((id) => sampleRecord(id)),
+      );
+      const oldId = oldEvents[0]?.id ?? "";
+      const [epoch, position = ""] = (events[0]?.id ?? "").split(".");
+      assert.notEqual(oldId.split(".")[0], epoch);
+      assert.deepEqual(await store.readAfter(oldId, 10), { kind: "foreign" });
+      for (const bad of [position, "not-an-id\r\n", "", `${oldId}.1`, "ABCDEFGH.1"]) {
+        assert.deepEqual(await store.readAfter(bad, 10), { kind: "foreign" }, JSON.stringify(bad));
+      }
+      assert.ok(store.compareIds(oldId, events[0]?.id ?? "") < 0, "other histories sort first");
       await store.close();
     });
 

@@ -4,6 +4,8 @@ import { gristRow, startTestRelay, type TestRelay } from "../../../test/support/
 
 describe("JSON API", () => {
   let relay: TestRelay;
+  /** The id of the n-th event of this relay's store: "<epoch>.<n>". */
+  let id: (n: number) => string;
   before(async () => {
     relay = await startTestRelay({ env: { CORS_ORIGINS: "https://tableau.exemple.fr" } });
     await relay.postWebhook([1, 2, 3, 4, 5].map((id) => gristRow(id)));
@@ -11,6 +13,8 @@ describe("JSON API", () => {
       gristRow(1, { Statut: "En cours" }),
       gristRow(2, { Priorite: "Urgente" }),
     ]);
+    const epoch = relay.relay.store.epoch;
+    id = (n) => `${epoch}.${n}`;
   });
   after(() => relay.close());
 
@@ -26,7 +30,7 @@ describe("JSON API", () => {
   it("gives the current state with the id it is consistent with", async () => {
     const { body } = await get("/api/interventions");
     assert.equal(body.records.length, 5);
-    assert.equal(body.lastEventId, "7");
+    assert.equal(body.lastEventId, id(7));
     const filtered = await get("/api/interventions?priorite=urgente");
     assert.deepEqual(
       filtered.body.records.map((r: { id: number }) => r.id),
@@ -38,23 +42,23 @@ describe("JSON API", () => {
     const latest = await get("/api/events?limit=3");
     assert.deepEqual(
       latest.body.events.map((e: { id: string }) => e.id),
-      ["5", "6", "7"],
+      [id(5), id(6), id(7)],
     );
-    const before = await get("/api/events?limit=3&before=5");
+    const before = await get(`/api/events?limit=3&before=${id(5)}`);
     assert.deepEqual(
       before.body.events.map((e: { id: string }) => e.id),
-      ["2", "3", "4"],
+      [id(2), id(3), id(4)],
     );
-    const afterPage = await get("/api/events?after=5&limit=10");
+    const afterPage = await get(`/api/events?after=${id(5)}&limit=10`);
     assert.deepEqual(
       afterPage.body.events.map((e: { id: string }) => e.id),
-      ["6", "7"],
+      [id(6), id(7)],
     );
-    assert.equal(afterPage.body.lastEventId, "7");
+    assert.equal(afterPage.body.lastEventId, id(7));
   });
 
   it("answers 410 for an event id beyond the kept history and 400 for bad parameters", async () => {
-    const gone = await get("/api/events?after=99999");
+    const gone = await get(`/api/events?after=${id(99999)}`);
     assert.equal(gone.status, 410);
     assert.equal(gone.body.error.code, "RELAY_ERR_EVENT_ID_GONE");
     for (const query of ["limit=0", "limit=5000", "after=1&before=2", "after=a%0Ab"]) {
@@ -64,12 +68,23 @@ describe("JSON API", () => {
     }
   });
 
+  it("answers 410 RELAY_ERR_EVENT_ID_FOREIGN for an id of another history, after or before", async () => {
+    // Same positions as this store's, in another epoch (a replaced store) or with none.
+    for (const foreign of ["zzzzzzzz.5", "5"]) {
+      for (const query of [`after=${foreign}`, `before=${foreign}`]) {
+        const answer = await get(`/api/events?${query}`);
+        assert.equal(answer.status, 410, query);
+        assert.equal(answer.body.error.code, "RELAY_ERR_EVENT_ID_FOREIGN", query);
+      }
+    }
+  });
+
   it("tells the status of the relay", async () => {
     const { body } = await get("/api/status");
     assert.equal(body.store, "sqlite");
     assert.equal(body.ready, true);
     assert.equal(body.eventsLastHour, 7);
-    assert.equal(body.lastEventId, "7");
+    assert.equal(body.lastEventId, id(7));
     assert.ok(Date.parse(body.lastWebhookAt) > 0);
     assert.deepEqual(body.alerts, { pending: 0, sent: 0, failed: 0 });
   });

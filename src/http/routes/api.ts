@@ -23,12 +23,19 @@ const FilterQuery = FilterQuerySchema;
 const EventId = z
   .string()
   .max(64)
-  .regex(/^[0-9A-Za-z-]+$/, "identifiant d'événement invalide");
+  .regex(/^[0-9A-Za-z.-]+$/, "identifiant d'événement invalide");
 const EventsQuery = FilterQuery.extend({
   after: EventId.optional(),
   before: EventId.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
+
+function foreignId(id: string): RelayError {
+  return new RelayError(
+    "RELAY_ERR_EVENT_ID_FOREIGN",
+    `l'événement ${id} n'appartient pas à l'historique actuel du relais (stockage remplacé) ; rechargez l'état`,
+  );
+}
 
 export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
   const { store, authorize, state } = options;
@@ -51,9 +58,15 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
     if (!query.success) throw badQuery(query.error);
     const { after, before, limit, ...filters } = query.data;
     if (after && before) throw new RelayError("RELAY_ERR_BAD_QUERY", "after et before s'excluent");
+    if (before !== undefined) {
+      // An empty page would read as "no older history": say the id is not of this one.
+      const probe = await store.readAfter(before, 0);
+      if (probe.kind === "foreign") throw foreignId(before);
+    }
     let events = after === undefined ? await store.readLatest(limit, before) : undefined;
     if (after !== undefined) {
       const page = await store.readAfter(after, limit);
+      if (page.kind === "foreign") throw foreignId(after);
       if (page.kind === "gap") {
         throw new RelayError(
           "RELAY_ERR_EVENT_ID_GONE",

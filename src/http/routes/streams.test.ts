@@ -90,7 +90,9 @@ describe("GET /events", () => {
     await pruned.postWebhook(rows.slice(0, 100));
     await pruned.postWebhook(rows.slice(100));
     await pruned.relay.store.prune({ maxEvents: 100, maxAgeMs: 3_600_000 }, Date.now());
-    const stream = await openSse(`${pruned.url}/events`, { "Last-Event-ID": "10" });
+    const stream = await openSse(`${pruned.url}/events`, {
+      "Last-Event-ID": `${pruned.relay.store.epoch}.10`,
+    });
     const snapshot = await stream.waitFor((m) => m.event === "snapshot");
     assert.deepEqual(
       stream.messages.map((m) => m.event),

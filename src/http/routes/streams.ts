@@ -43,7 +43,8 @@ function lastEventIdOf(request: FastifyRequest, fromQuery: string | undefined): 
   const value = typeof header === "string" && header !== "" ? header : fromQuery;
   if (value === undefined || value === "") return null;
   // Never trust a client id beyond its shape: the store answers "gap" to what it does not know.
-  return value.length <= 64 && /^[0-9A-Za-z-]+$/.test(value) ? value : "invalid";
+  // Event ids are "<epoch>.<position>" (src/store/event-ids.ts); the store parses them strictly.
+  return value.length <= 64 && /^[0-9A-Za-z.-]+$/.test(value) ? value : "invalid";
 }
 
 export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutesOptions): void {
