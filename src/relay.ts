@@ -16,7 +16,7 @@ import {
   ColumnMappingFileSchema,
 } from "./domain/column-mapping.ts";
 import { IngestClock, Ingestor } from "./grist/ingest.ts";
-import { Reconciler } from "./grist/reconciler.ts";
+import { flattenRecord, Reconciler } from "./grist/reconciler.ts";
 import { GristClient } from "./grist/rest-client.ts";
 import { createAuthorize } from "./http/authorize.ts";
 import { createCorsPolicy, installCors } from "./http/cors.ts";
@@ -170,33 +170,49 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
       })
     : null;
   if (alerts) store.onAppended(alerts.onCommitted);
+  const grist =
+    config.GRIST_URL && config.GRIST_DOC_ID && config.GRIST_API_KEY
+      ? {
+          url: config.GRIST_URL,
+          docId: config.GRIST_DOC_ID,
+          auth: { kind: "apiKey", apiKey: config.GRIST_API_KEY } as const,
+        }
+      : null;
+  // Re-reading a row runs while Grist waits for the webhook's answer: a short, bounded try.
+  const rereadClient = grist
+    ? new GristClient({ ...grist, maxAttempts: 2, timeoutMs: 5_000 })
+    : null;
   const ingestor = new Ingestor({
     store,
     mapping,
     metrics,
     clock,
+    logger: logger.child({ module: "ingest" }),
     ...(alerts ? { outbox: alerts.planner } : {}),
+    ...(rereadClient
+      ? {
+          reread: async (ids) =>
+            (await rereadClient.fetchRecords(config.GRIST_TABLE, { filter: { id: [...ids] } })).map(
+              flattenRecord,
+            ),
+        }
+      : {}),
   });
   const reconcileLease = config.GRIST_URL ? leaseFor(config, "reconciliation", logger) : null;
-  const reconciler =
-    config.GRIST_URL && config.GRIST_DOC_ID && config.GRIST_API_KEY
-      ? new Reconciler({
-          client: new GristClient({
-            url: config.GRIST_URL,
-            docId: config.GRIST_DOC_ID,
-            auth: { kind: "apiKey", apiKey: config.GRIST_API_KEY },
-          }),
-          table: config.GRIST_TABLE,
-          mapping,
-          sink: ingestor,
-          intervalMs: config.RECONCILE_INTERVAL_MS,
-          logger: logger.child({ module: "reconciler" }),
-          onResult: (result) => {
-            state.lastReconciliation = result;
-          },
-          ...(reconcileLease ? { lease: reconcileLease } : {}),
-        })
-      : null;
+  const reconciler = grist
+    ? new Reconciler({
+        client: new GristClient(grist),
+        table: config.GRIST_TABLE,
+        mapping,
+        sink: ingestor,
+        intervalMs: config.RECONCILE_INTERVAL_MS,
+        logger: logger.child({ module: "reconciler" }),
+        onResult: (result) => {
+          state.lastReconciliation = result;
+        },
+        ...(reconcileLease ? { lease: reconcileLease } : {}),
+      })
+    : null;
   state.lastEventId = (await store.snapshot()).lastEventId;
 
   // Typed as the default instance: the routes take FastifyInstance, not the pino-typed variant.

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decideEvents } from "./changes.ts";
 import { buildColumnMapping } from "./column-mapping.ts";
+import type { Intervention } from "./intervention.ts";
 import { normalizeRecord } from "./normalize.ts";
 
 const mapping = buildColumnMapping();
@@ -50,15 +51,29 @@ describe("decideEvents", () => {
     );
   });
 
-  it("lets reconciliation correct a state even when its update time looks older", () => {
+  it("applies a webhook row that looks older and lists it, unless told to hold it back", () => {
     const current = new Map([
       ["1", row(1, { Statut: "Terminé", Derniere_MAJ: "2026-11-24T09:00:00.000Z" })],
     ]);
     const older = row(1, { Statut: "En cours", Derniere_MAJ: "2026-11-24T08:00:00.000Z" });
-    assert.equal(
-      decideEvents([older], current, { source: "webhook", mapping }).length,
-      0,
-      "stale webhook ignored",
+    const stats = { unchanged: 0, older: [] as Intervention[] };
+    const applied = decideEvents([older], current, { source: "webhook", mapping }, stats);
+    assert.deepEqual(
+      applied.map((e) => [e.type, e.changes?.statut]),
+      [["record.updated", { from: "Terminé", to: "En cours" }]],
+      "last write wins",
+    );
+    assert.deepEqual(
+      stats.older.map((r) => r.id),
+      [1],
+    );
+    const held = { unchanged: 0, older: [] as Intervention[] };
+    const options = { source: "webhook", mapping, older: "hold" } as const;
+    assert.deepEqual(decideEvents([older], current, options, held), []);
+    assert.deepEqual(
+      held.older.map((r) => r.id),
+      [1],
+      "held back for a re-read, still listed",
     );
     assert.equal(
       decideEvents([older], current, { source: "reconciliation", mapping }).length,

@@ -40,9 +40,11 @@ export function computeChanges(
 
 /**
  * Grist may deliver an old batch after a newer one (a failed batch is re-queued at the end,
- * grist.md §1.5). When both states carry the update time, an older incoming row is stale.
+ * grist.md §1.5), but a person may also set `Derniere_MAJ` to an earlier date on purpose
+ * (grist.md §9). So an incoming row whose update time is earlier than the stored one only
+ * *looks* older: it is a hint to check, never a reason to drop the row.
  */
-export function isStale(current: Intervention, incoming: Intervention): boolean {
+export function looksOlder(current: Intervention, incoming: Intervention): boolean {
   if (!current.derniereMaj || !incoming.derniereMaj) return false;
   return Date.parse(incoming.derniereMaj) < Date.parse(current.derniereMaj);
 }
@@ -52,11 +54,18 @@ export interface DecideOptions {
   /** Which Grist webhook sent the batch, when its URL says so. */
   hint?: "add" | "update";
   mapping: ColumnMapping;
+  /**
+   * What to do with a webhook row that looks older than the stored one: `apply` it (last write
+   * wins, the default) or `hold` it back because the caller re-reads that row from Grist and
+   * keeps what Grist says now. Either way it is listed in `DecisionStats.older`.
+   */
+  older?: "apply" | "hold";
 }
 
 export interface DecisionStats {
   unchanged: number;
-  stale: number;
+  /** Rows that looked older than the stored state (`looksOlder`). */
+  older: Intervention[];
 }
 
 /** Events for a batch, applied in order over a working copy of the current state. */
@@ -64,7 +73,7 @@ export function decideEvents(
   incoming: readonly Intervention[],
   current: ReadonlyMap<string, Intervention>,
   options: DecideOptions,
-  stats: DecisionStats = { unchanged: 0, stale: 0 },
+  stats: DecisionStats = { unchanged: 0, older: [] },
 ): PendingEvent[] {
   const working = new Map(current);
   const events: PendingEvent[] = [];
@@ -82,9 +91,9 @@ export function decideEvents(
       working.set(key, record);
       continue;
     }
-    if (options.source === "webhook" && isStale(previous, record)) {
-      stats.stale++;
-      continue;
+    if (options.source === "webhook" && looksOlder(previous, record)) {
+      stats.older.push(record);
+      if (options.older === "hold") continue;
     }
     const changes = computeChanges(previous, record, options.mapping);
     if (Object.keys(changes).length === 0) {

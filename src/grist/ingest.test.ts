@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { startGristDouble } from "../../test/support/grist-double/grist-double.ts";
+import { openSse } from "../../test/support/sse-client.ts";
+import { startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
 import { buildColumnMapping } from "../domain/column-mapping.ts";
 import { NOOP_METRICS } from "../metrics/metrics.ts";
 import { MemoryStore } from "../store/memory-store.ts";
@@ -55,3 +58,104 @@ describe("Ingestor and reconciliation reads", () => {
     );
   });
 });
+
+/**
+ * An agent corrects a date to an earlier one and changes the status: the webhook row's
+ * `Derniere_MAJ` moves backward. It used to be dropped silently (`{"events":0}`).
+ */
+describe("a webhook row whose Derniere_MAJ moves backward", () => {
+  const NINE = Date.parse("2026-11-24T09:00:00Z") / 1000;
+  const EIGHT = Date.parse("2026-11-24T08:00:00Z") / 1000;
+  const SEVEN = Date.parse("2026-11-24T07:00:00Z") / 1000;
+  const gristRow = (Statut: string, at: number) => ({
+    id: 1,
+    ID2: "INT-001",
+    Agent: "Marie Durand",
+    Statut,
+    Derniere_MAJ: at,
+  });
+  const olderRows = async (relay: TestRelay, outcome: string) => {
+    const text = await (await fetch(`${relay.url}/metrics`)).text();
+    const line = text
+      .split("\n")
+      .find((l) => l.startsWith(`relay_webhook_rows_older_total{outcome="${outcome}"}`));
+    return Number(line?.split(" ")[1] ?? 0);
+  };
+
+  it("applies it without Grist (last write wins), counts it and streams record.updated", async () => {
+    const relay = await startTestRelay();
+    try {
+      await relay.postWebhook([gristRow("En cours", NINE)]);
+      const stream = await openSse(`${relay.url}/events`);
+      await stream.waitFor((m) => m.event === "snapshot");
+      const answer = await relay.postWebhook([gristRow("Bloqué", EIGHT)]);
+      assert.deepEqual(await answer.json(), { received: 1, events: 1 });
+      const update = await stream.waitFor((m) => m.event === "record.updated");
+      const changes = (update.json as { changes: Record<string, unknown> }).changes;
+      assert.deepEqual(changes.statut, { from: "En cours", to: "Bloqué" });
+      assert.equal(await olderRows(relay, "applied"), 1);
+      stream.close();
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("re-reads the row from Grist and keeps what Grist says now", async () => {
+    const grist = await startGristDouble({
+      apiKeys: [KEY],
+      docs: [{ id: DOC, access: { [KEY]: "owners" } }],
+    });
+    grist.createTable(DOC, "Interventions", [
+      { id: "ID", type: "Text" },
+      { id: "Agent", type: "Text" },
+      { id: "Statut", type: "Choice" },
+      { id: "Derniere_MAJ", type: "DateTime:Europe/Paris" },
+    ]);
+    const [rowId] = grist.addRows(DOC, "Interventions", [
+      { ID2: "INT-001", Agent: "Marie Durand", Statut: "En cours", Derniere_MAJ: NINE },
+    ]);
+    assert.equal(rowId, 1);
+    const relay = await startTestRelay({
+      env: {
+        GRIST_URL: grist.url,
+        GRIST_DOC_ID: DOC,
+        GRIST_API_KEY: KEY,
+        RECONCILE_INTERVAL_MS: "3600000",
+      },
+    });
+    try {
+      await waitUntil(() => relay.relay.state.lastReconciliation?.ok === true);
+      const stream = await openSse(`${relay.url}/events`);
+      await stream.waitFor((m) => m.event === "snapshot");
+      // Grist now holds the agent's correction: an earlier date and a new status.
+      grist.updateRow(DOC, "Interventions", 1, { Statut: "Bloqué", Derniere_MAJ: EIGHT });
+      // A webhook that looks older still: an old batch redelivered after the correction.
+      const answer = await relay.postWebhook([gristRow("En attente", SEVEN)]);
+      assert.deepEqual(await answer.json(), { received: 1, events: 1 });
+      const update = await stream.waitFor((m) => m.event === "record.updated");
+      const changes = (update.json as { changes: Record<string, unknown> }).changes;
+      assert.deepEqual(
+        changes.statut,
+        { from: "En cours", to: "Bloqué" },
+        "Grist's row, not the webhook's",
+      );
+      assert.equal(await olderRows(relay, "reread"), 1);
+      assert.equal(await olderRows(relay, "applied"), 0);
+      stream.close();
+    } finally {
+      await relay.close();
+      await grist.close();
+    }
+  });
+});
+
+const DOC = "docOlder000000000000001";
+const KEY = "older-api-key";
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

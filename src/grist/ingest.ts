@@ -30,7 +30,15 @@ export interface IngestResult {
   received: number;
   events: RelayEvent[];
   unchanged: number;
-  stale: number;
+  /** Webhook rows whose `Derniere_MAJ` looked older than the stored one (re-read or applied). */
+  older: number;
+}
+
+/** Flat rows (`{id, ColId: value…}`) of the given row ids, as Grist has them now. */
+export type RereadRows = (ids: readonly RecordId[]) => Promise<Record<string, unknown>[]>;
+
+export interface IngestLogger {
+  warn(details: object, message: string): void;
 }
 
 /** Remembers when each batch arrived so the hub can measure webhook → socket latency. */
@@ -69,6 +77,12 @@ export interface IngestorOptions {
   clock?: IngestClock;
   /** Side effects stored with the events (alert outbox). */
   outbox?: CommitOptions["outbox"];
+  /**
+   * With Grist configured: re-reads a webhook row that looks older than the stored state, so
+   * the relay keeps what Grist says now. Without it such a row is applied (last write wins).
+   */
+  reread?: RereadRows;
+  logger?: IngestLogger;
 }
 
 /** How long a webhook change shields a row from an older reconciliation read. */
@@ -98,10 +112,72 @@ export class Ingestor {
     incoming: readonly IncomingRow[],
     options: IngestOptions,
   ): Promise<IngestResult> {
+    const reread = this.#options.reread;
+    // A row that looks older is held back only when Grist can be asked which state is current.
+    const hold = reread !== undefined && options.source === "webhook";
+    const result = await this.#ingestRows(incoming, options, hold ? "hold" : "apply");
+    if (result.older.length === 0) return { ...result, older: 0 };
+    const extra = hold
+      ? await this.#rereadOlder(incoming, result.older, options, reread)
+      : this.#appliedOlder(result.older, "last write wins, Grist not configured");
+    return { ...result, events: [...result.events, ...extra], older: result.older.length };
+  }
+
+  /**
+   * Rows that looked older were held back: Grist is asked for them now and its answer is
+   * ingested as the truth. If Grist cannot answer, the webhook's rows are applied after all:
+   * an update is never dropped.
+   */
+  async #rereadOlder(
+    incoming: readonly IncomingRow[],
+    older: readonly Intervention[],
+    options: IngestOptions,
+    reread: RereadRows,
+  ): Promise<RelayEvent[]> {
+    const ids = [...new Map(older.map((record) => [recordKey(record.id), record.id])).values()];
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await reread(ids);
+    } catch (error) {
+      const keys = new Set(ids.map(recordKey));
+      const held = incoming.filter((row) => keys.has(recordKey(row.id)));
+      const reason = `Grist re-read failed (${(error as Error).message}): last write wins`;
+      const applied = await this.#ingestRows(held, options, "apply");
+      this.#appliedOlder(older, reason);
+      return applied.events;
+    }
+    for (const record of older) {
+      this.#options.metrics.olderRowReceived("reread");
+      this.#options.logger?.warn(
+        { rowId: record.id, derniereMaj: record.derniereMaj },
+        "webhook row looks older than the stored state (Derniere_MAJ): kept what Grist has now",
+      );
+    }
+    const rereadRows = rows.map(({ id, ...columns }) => ({ id: id as RecordId, columns }));
+    // Grist's current rows are the truth: applied whatever their date says.
+    return (await this.#ingestRows(rereadRows, { source: options.source }, "apply")).events;
+  }
+
+  #appliedOlder(older: readonly Intervention[], reason: string): RelayEvent[] {
+    for (const record of older) {
+      this.#options.metrics.olderRowReceived("applied");
+      this.#options.logger?.warn(
+        { rowId: record.id, derniereMaj: record.derniereMaj, reason },
+        "webhook row looks older than the stored state (Derniere_MAJ): applied",
+      );
+    }
+    return [];
+  }
+
+  async #ingestRows(
+    incoming: readonly IncomingRow[],
+    options: IngestOptions,
+    older: "apply" | "hold",
+  ): Promise<Omit<IngestResult, "older"> & { older: Intervention[] }> {
     let rows = incoming;
     const startedAt = performance.now();
     const { mapping } = this.#options;
-    const stats: DecisionStats = { unchanged: 0, stale: 0 };
+    const stats: DecisionStats = { unchanged: 0, older: [] };
     const readStartedAt = options.readStartedAt;
     if (readStartedAt !== undefined) {
       // This instance's memory, and the shared history for webhooks taken by other instances.
@@ -129,7 +205,7 @@ export class Ingestor {
         return decideEvents(
           records,
           current,
-          { source: options.source, hint: options.hint, mapping },
+          { source: options.source, hint: options.hint, mapping, older },
           stats,
         );
       },

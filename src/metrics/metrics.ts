@@ -15,6 +15,11 @@ export interface Metrics {
   /** Webhook received → event written to every socket, in seconds. */
   deliveryLatency(seconds: number): void;
   webhookAnswered(statusCode: number, code: string, seconds: number): void;
+  /**
+   * A webhook row whose `Derniere_MAJ` looked older than the stored state: `reread` when Grist
+   * was asked for the current row, `applied` when the row was applied as sent.
+   */
+  olderRowReceived(outcome: "reread" | "applied"): void;
 }
 
 export const NOOP_METRICS: Metrics = Object.freeze({
@@ -25,4 +30,5 @@ export const NOOP_METRICS: Metrics = Object.freeze({
   eventDelivered() {},
   deliveryLatency() {},
   webhookAnswered() {},
+  olderRowReceived() {},
 });

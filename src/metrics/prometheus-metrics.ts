@@ -11,6 +11,7 @@ export class PrometheusMetrics implements Metrics, AlertMetrics {
   readonly #closed: Counter;
   readonly #refused: Counter;
   readonly #ingested: Counter;
+  readonly #olderRows: Counter;
   readonly #delivered: Counter;
   readonly #bytes: Counter;
   readonly #messageBytes: Histogram;
@@ -54,6 +55,12 @@ export class PrometheusMetrics implements Metrics, AlertMetrics {
       name: "relay_events_ingested_total",
       help: "Événements stockés, par source",
       labelNames: ["source"],
+      registers,
+    });
+    this.#olderRows = new Counter({
+      name: "relay_webhook_rows_older_total",
+      help: "Lignes de webhook plus anciennes que l'état connu (Derniere_MAJ) : relues dans Grist ou appliquées",
+      labelNames: ["outcome"],
       registers,
     });
     this.#delivered = new Counter({
@@ -124,6 +131,9 @@ export class PrometheusMetrics implements Metrics, AlertMetrics {
   }
   eventsIngested(count: number, source: string): void {
     this.#ingested.inc({ source }, count);
+  }
+  olderRowReceived(outcome: "reread" | "applied"): void {
+    this.#olderRows.inc({ outcome });
   }
   eventDelivered(subscribers: number, bytes: number): void {
     this.#messageBytes.observe(bytes);
