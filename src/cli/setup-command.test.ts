@@ -144,3 +144,104 @@ describe("grist-realtime setup", () => {
     assert.match(run.stdout(), /--relay-url/);
   });
 });
+
+/** `Derniere_MAJ` as a trigger formula Grist stamps on every change (grist.md §9). */
+describe("grist-realtime setup and the Derniere_MAJ trigger formula", () => {
+  const TRIGGER_DOC = "docSetupTrigger0000001";
+  let grist: GristDouble;
+  let dir: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "setup-trigger-"));
+    grist = await startGristDouble({
+      apiKeys: [OWNER],
+      docs: [
+        { id: DOC, access: { [OWNER]: "owners" } },
+        { id: TRIGGER_DOC, access: { [OWNER]: "owners" } },
+      ],
+      allowedWebhookDomains: "relais.example.fr:8443",
+    });
+    env = {
+      GRIST_URL: grist.url,
+      GRIST_API_KEY: OWNER,
+      RELAY_PUBLIC_URL: "https://relais.example.fr:8443",
+      WEBHOOK_SECRET: SECRET,
+      DATA_DIR: dir,
+    };
+  });
+  after(async () => {
+    await grist.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function lastUpdateColumn(docId: string) {
+    const response = await fetch(`${grist.url}/api/docs/${docId}/tables/Interventions/columns`, {
+      headers: { Authorization: `Bearer ${OWNER}` },
+    });
+    const { columns } = (await response.json()) as {
+      columns: { id: string; fields: Record<string, unknown> }[];
+    };
+    const column = columns.find((c) => c.id === "Derniere_MAJ");
+    assert.ok(column);
+    return column.fields;
+  }
+
+  it("creates it as a trigger formula Grist restamps, and a second run changes nothing", async () => {
+    const run = capture({ ...env, GRIST_DOC_ID: DOC });
+    assert.equal(await runSetupCommand([], run.io), 0, run.stderr());
+    assert.match(run.stdout(), /Colonne « Derniere_MAJ » réglée en formule déclenchée NOW\(\)/);
+    const fields = await lastUpdateColumn(DOC);
+    assert.deepEqual([fields.isFormula, fields.formula, fields.recalcWhen], [false, "NOW()", 2]);
+
+    // What the setting is for: Grist dates a change to any other field by itself.
+    const [row] = grist.addRows(DOC, "Interventions", [{ Statut: "En attente" }]);
+    grist.updateRow(DOC, "Interventions", row as number, { Derniere_MAJ: 1_000_000 });
+    const before = Date.now() / 1000;
+    grist.updateRow(DOC, "Interventions", row as number, { Statut: "En cours" });
+    const stamped = grist.rows(DOC, "Interventions")[0]?.Derniere_MAJ as number;
+    assert.ok(stamped >= before - 1, `restamped (${stamped})`);
+
+    const writes = grist.writes.length;
+    const again = capture({ ...env, GRIST_DOC_ID: DOC });
+    assert.equal(await runSetupCommand([], again.io), 0);
+    assert.equal(grist.writes.length, writes, "the second run writes nothing");
+    assert.match(again.stdout(), /Colonne « Derniere_MAJ » : formule déclenchée déjà en place/);
+    assert.match(again.stdout(), /Rien n'a changé/);
+  });
+
+  it("converts an existing plain column only with --migrate, and says so", async () => {
+    grist.createTable(TRIGGER_DOC, "Interventions", [
+      { id: "Statut", type: "Choice" },
+      { id: "Derniere_MAJ", type: "DateTime:Europe/Paris" },
+    ]);
+    grist.addRows(TRIGGER_DOC, "Interventions", [
+      { Statut: "En cours", Derniere_MAJ: 1_795_000_000 },
+    ]);
+
+    const without = capture({ ...env, GRIST_DOC_ID: TRIGGER_DOC });
+    assert.equal(await runSetupCommand([], without.io), 0, without.stderr());
+    assert.match(without.stdout(), /« Derniere_MAJ » est une colonne de données ordinaire/);
+    assert.match(without.stdout(), /relancez la même commande avec --migrate/);
+    assert.equal((await lastUpdateColumn(TRIGGER_DOC)).recalcWhen, 0, "left as it was");
+
+    const migrate = capture({ ...env, GRIST_DOC_ID: TRIGGER_DOC });
+    assert.equal(await runSetupCommand(["--migrate"], migrate.io), 0, migrate.stderr());
+    assert.match(
+      migrate.stdout(),
+      /Colonne « Derniere_MAJ » convertie en formule déclenchée NOW\(\).*dates déjà saisies sont conservées/,
+    );
+    const fields = await lastUpdateColumn(TRIGGER_DOC);
+    assert.deepEqual([fields.isFormula, fields.formula, fields.recalcWhen], [false, "NOW()", 2]);
+    assert.equal(
+      grist.rows(TRIGGER_DOC, "Interventions")[0]?.Derniere_MAJ,
+      1_795_000_000,
+      "the dates already entered are kept",
+    );
+
+    const after = capture({ ...env, GRIST_DOC_ID: TRIGGER_DOC });
+    const writes = grist.writes.length;
+    assert.equal(await runSetupCommand(["--migrate"], after.io), 0);
+    assert.equal(grist.writes.length, writes, "converted once: nothing more to do");
+  });
+});

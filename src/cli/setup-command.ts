@@ -23,6 +23,8 @@ Options (ou variable d'environnement) :
   --webhook-secret <texte>  WEBHOOK_SECRET    secret des webhooks (16 caractères au moins)
   --mapping-file <chemin>   COLUMN_MAPPING_FILE  défaut : DATA_DIR/column-mapping.json (./data)
   --dry-run                 affiche ce qui serait fait, sans rien modifier
+  --migrate                 convertit une colonne Derniere_MAJ existante en formule déclenchée
+                            (NOW() à chaque modification de la ligne ; valeurs conservées)
   --help                    affiche cette aide
 
 Préférez les variables d'environnement pour la clé et le secret : les options de la ligne de
@@ -38,6 +40,7 @@ const OPTIONS = {
   "webhook-secret": { type: "string" },
   "mapping-file": { type: "string" },
   "dry-run": { type: "boolean" },
+  migrate: { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
@@ -50,6 +53,7 @@ interface SetupArguments {
   webhookSecret: string;
   mappingPath: string;
   dryRun: boolean;
+  migrate: boolean;
 }
 
 export async function runSetupCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -92,6 +96,7 @@ export async function runSetupCommand(argv: string[], io: CommandIo): Promise<nu
       webhookSecret: args.webhookSecret,
       mappingPath: args.mappingPath,
       dryRun: args.dryRun,
+      migrate: args.migrate,
     });
     io.stdout.write(formatReport(report, args));
     return 0;
@@ -164,6 +169,7 @@ function readArguments(
       webhookSecret,
       mappingPath,
       dryRun: values["dry-run"] === true,
+      migrate: values.migrate === true,
     },
   };
 }
@@ -199,6 +205,7 @@ function formatReport(report: SetupReport, args: SetupArguments): string {
   for (const { column, choices } of report.choicesAdded) {
     lines.push(`✓ Choix ${will("ajoutés", "à ajouter")} à « ${column} » : ${choices.join(", ")}.`);
   }
+  lines.push(...lastUpdateLines(report, will));
   for (const notice of report.notices) lines.push(`! ${notice}`);
   const renamed = Object.entries(report.mapping)
     .filter(([field, id]) => typeof id === "string" && field === "reference")
@@ -222,11 +229,42 @@ function formatReport(report: SetupReport, args: SetupArguments): string {
     report.columnsAdded.length > 0 ||
     report.choicesAdded.length > 0 ||
     report.mappingWritten ||
+    report.lastUpdate?.action === "created" ||
+    report.lastUpdate?.action === "converted" ||
     report.webhooks.some((h) => h.action !== "unchanged");
   if (!changedSomething && !report.dryRun)
     lines.push("", "Rien n'a changé : le document était déjà prêt.");
   lines.push("", ...nextSteps(args, report.tableId));
   return `${lines.join("\n")}\n`;
+}
+
+/** What became of `Derniere_MAJ`, said so an operator knows what Grist now does with it. */
+function lastUpdateLines(
+  report: SetupReport,
+  will: (done: string, planned: string) => string,
+): string[] {
+  const outcome = report.lastUpdate;
+  if (!outcome) return [];
+  const name = `« ${outcome.column} »`;
+  switch (outcome.action) {
+    case "created":
+      return [
+        `✓ Colonne ${name} ${will("réglée", "à régler")} en formule déclenchée NOW() : Grist y inscrit l'heure de chaque modification de la ligne.`,
+      ];
+    case "converted":
+      return [
+        `✓ Colonne ${name} ${will("convertie", "à convertir")} en formule déclenchée NOW() (appliquée à chaque modification d'un champ). Les dates déjà saisies sont conservées ; Grist datera désormais lui-même chaque modification de la ligne.`,
+      ];
+    case "unchanged":
+      return [`✓ Colonne ${name} : formule déclenchée déjà en place.`];
+    case "needs-migrate":
+      return [
+        `! La colonne ${name} est une colonne de données ordinaire : Grist ne la met pas à jour quand une ligne change, le relais ne peut pas s'y fier pour dater les modifications.`,
+        "  Pour la convertir en formule déclenchée NOW() (les dates déjà saisies sont conservées), relancez la même commande avec --migrate.",
+      ];
+    case "formula":
+      return [];
+  }
 }
 
 function nextSteps(args: SetupArguments, tableId: string): string[] {

@@ -19,7 +19,16 @@ export interface ExpectedColumn {
   choices?: readonly string[];
   /** Created with a new table, but not added to an existing one. */
   optional?: boolean;
+  /** A trigger formula Grist applies to the row (data column, grist.md §9). */
+  trigger?: { formula: string; recalcWhen: number };
 }
+
+/**
+ * `Derniere_MAJ` as Grist users expect such a column: a data column stamped by Grist with
+ * `NOW()` on every change to any field of the row (recalcWhen 2, "apply on changes to any
+ * field"), so it dates each change without anyone typing it.
+ */
+export const LAST_UPDATE_TRIGGER = { formula: "NOW()", recalcWhen: 2 } as const;
 
 export const DEFAULT_TABLE_ID = "Interventions";
 
@@ -53,11 +62,24 @@ export const EXPECTED_COLUMNS: readonly ExpectedColumn[] = [
     id: "Derniere_MAJ",
     label: "Derniere_MAJ",
     type: "DateTime:Europe/Paris",
+    trigger: LAST_UPDATE_TRIGGER,
   },
   { field: "commentaire", id: "Commentaire", label: "Commentaire", type: "Text" },
   { field: "latitude", id: "Latitude", label: "Latitude", type: "Numeric", optional: true },
   { field: "longitude", id: "Longitude", label: "Longitude", type: "Numeric", optional: true },
 ];
+
+/** True when the column already is the trigger formula `trigger` describes. */
+export function isTriggerColumn(
+  column: GristColumn,
+  trigger: { formula: string; recalcWhen: number },
+): boolean {
+  return (
+    column.fields.isFormula === false &&
+    (column.fields.formula ?? "").trim() === trigger.formula &&
+    column.fields.recalcWhen === trigger.recalcWhen
+  );
+}
 
 /** Lowercase, no accents, letters and digits only: "Dernière MAJ" ≈ "Derniere_MAJ". */
 export function looseName(text: string): string {
@@ -189,6 +211,8 @@ function describe(expected: ExpectedColumn, actual: GristColumn): string {
 export function columnSpec(expected: ExpectedColumn): GristColumn {
   const fields: GristColumn["fields"] = { label: expected.label, type: expected.type };
   if (expected.choices) fields.widgetOptions = JSON.stringify({ choices: expected.choices });
+  // recalcWhen is not applied on creation (grist.md §9): setup PATCHes it afterwards.
+  if (expected.trigger) Object.assign(fields, { isFormula: false, ...expected.trigger });
   return { id: expected.id, fields };
 }
 

@@ -2,7 +2,8 @@
  * `grist-realtime setup`: brings a Grist document to what the relay needs, and only adds.
  * Checks access first (key, document, owner) so a refused key changes nothing; then the table
  * and its columns, the column mapping file, and the two webhooks. Running it again on a
- * document already set up makes no write at all.
+ * document already set up makes no write at all. `Derniere_MAJ` is made a trigger formula
+ * (expected-schema.ts); an existing plain column is converted only when asked (`migrate`).
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -12,6 +13,8 @@ import {
   columnSpec,
   compareColumn,
   EXPECTED_COLUMNS,
+  isTriggerColumn,
+  LAST_UPDATE_TRIGGER,
   matchColumns,
   widgetOptionsWithChoices,
 } from "./expected-schema.ts";
@@ -30,6 +33,18 @@ export interface SetupOptions {
   mappingPath: string;
   /** Reports what would change without writing anything. */
   dryRun?: boolean;
+  /** Converts an existing plain `Derniere_MAJ` column into the trigger formula. */
+  migrate?: boolean;
+}
+
+/**
+ * What became of the `Derniere_MAJ` trigger formula: set on a column this run created,
+ * `converted` from an existing column (with `migrate`), already in place, left as it is
+ * because converting needs `migrate`, or a formula column that is never converted.
+ */
+export interface TriggerOutcome {
+  column: string;
+  action: "created" | "converted" | "unchanged" | "needs-migrate" | "formula";
 }
 
 export interface WebhookOutcome {
@@ -52,6 +67,8 @@ export interface SetupReport {
   mapping: ColumnMappingFile;
   mappingWritten: boolean;
   webhooks: WebhookOutcome[];
+  /** Null when the table has no `Derniere_MAJ` column (dry run of a new table included). */
+  lastUpdate: TriggerOutcome | null;
 }
 
 export const WEBHOOK_NAMES: Record<WebhookEvent, string> = {
@@ -84,6 +101,7 @@ export async function runSetup(options: SetupOptions): Promise<SetupReport> {
     mapping: {},
     mappingWritten: false,
     webhooks: [],
+    lastUpdate: null,
   };
 
   const existing =
@@ -107,6 +125,7 @@ export async function runSetup(options: SetupOptions): Promise<SetupReport> {
     columns = await completeColumns(client, report, await client.listColumns(existing.id), dryRun);
   }
 
+  report.lastUpdate = await ensureLastUpdateTrigger(client, report, columns, options);
   report.mapping = buildMappingFile(matchColumns(columns), columns);
   report.mappingWritten = dryRun
     ? false
@@ -163,6 +182,37 @@ async function completeColumns(
   if (toAdd.length > 0) report.columnsAdded = await client.addColumns(report.tableId, toAdd);
   if (toPatch.length > 0) await client.updateColumns(report.tableId, toPatch);
   return toAdd.length > 0 || toPatch.length > 0 ? client.listColumns(report.tableId) : columns;
+}
+
+/**
+ * Makes `Derniere_MAJ` the trigger formula. A column created by this run is set at once;
+ * an existing one holds the users' dates, so it is converted only with `migrate` (the values
+ * stay, Grist restamps a row at its next change). A formula column is the user's own: left.
+ */
+async function ensureLastUpdateTrigger(
+  client: GristClient,
+  report: SetupReport,
+  columns: readonly GristColumn[],
+  options: SetupOptions,
+): Promise<TriggerOutcome | null> {
+  const column = matchColumns(columns).get("derniereMaj");
+  if (!column) return null;
+  if (isTriggerColumn(column, LAST_UPDATE_TRIGGER))
+    return { column: column.id, action: "unchanged" };
+  if (column.fields.isFormula === true) {
+    report.notices.push(
+      `La colonne « ${column.id} » est une formule : le relais s'en sert telle quelle ; elle n'est pas convertie en formule déclenchée.`,
+    );
+    return { column: column.id, action: "formula" };
+  }
+  const createdNow = report.tableCreated || report.columnsAdded.includes(column.id);
+  if (!createdNow && !options.migrate) return { column: column.id, action: "needs-migrate" };
+  if (!options.dryRun) {
+    await client.updateColumns(report.tableId, [
+      { id: column.id, fields: { isFormula: false, ...LAST_UPDATE_TRIGGER } },
+    ]);
+  }
+  return { column: column.id, action: createdNow ? "created" : "converted" };
 }
 
 function isOurs(hook: GristWebhook, relayUrl: string): boolean {

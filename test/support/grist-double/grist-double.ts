@@ -82,6 +82,8 @@ interface Column {
   widgetOptions: string;
   isFormula: boolean;
   formula: string;
+  /** Trigger formulas (grist.md §9): 0 = new records only, 1 = never, 2 = any change. */
+  recalcWhen: number;
 }
 
 interface Table {
@@ -550,7 +552,13 @@ export class GristDouble {
   #addColumn(
     table: Table,
     wantedId: string,
-    fields: { label?: unknown; type?: unknown; widgetOptions?: unknown },
+    fields: {
+      label?: unknown;
+      type?: unknown;
+      widgetOptions?: unknown;
+      formula?: unknown;
+      isFormula?: unknown;
+    },
   ): Column {
     if (fields.widgetOptions !== undefined && typeof fields.widgetOptions !== "string") {
       // [double] Grist stores widgetOptions as a JSON string; refuse objects so clients send
@@ -564,8 +572,11 @@ export class GristDouble {
       label: typeof fields.label === "string" ? fields.label : wantedId,
       type: typeof fields.type === "string" ? fields.type : "Any",
       widgetOptions: fields.widgetOptions ?? "",
-      isFormula: false,
-      formula: "",
+      isFormula: fields.isFormula === true,
+      formula: typeof fields.formula === "string" ? fields.formula : "",
+      // As observed (grist.md §9): recalcWhen given on creation is not applied; only a PATCH
+      // of the column sets it. [double] assumed the same for columns added to a table.
+      recalcWhen: 0,
     };
     table.columns.push(column);
     for (const row of table.rows.values()) row.values[column.id] = defaultValue(column.type);
@@ -612,7 +623,7 @@ export class GristDouble {
           visibleCol: 0,
           rules: null,
           reverseCol: 0,
-          recalcWhen: 0,
+          recalcWhen: c.recalcWhen,
           recalcDeps: null,
         },
       })),
@@ -639,6 +650,9 @@ export class GristDouble {
       if (typeof fields.widgetOptions === "string") column.widgetOptions = fields.widgetOptions;
       // [double] a type change keeps the stored values as they are (Grist would convert them).
       if (typeof fields.type === "string") column.type = fields.type;
+      if (typeof fields.formula === "string") column.formula = fields.formula;
+      if (typeof fields.isFormula === "boolean") column.isFormula = fields.isFormula;
+      if (typeof fields.recalcWhen === "number") column.recalcWhen = fields.recalcWhen;
     }
     return null;
   }
@@ -687,6 +701,8 @@ export class GristDouble {
           c.id in fields ? fields[c.id] : mentioned.has(c.id) ? null : defaultValue(c.type);
       }
       table.rows.set(id, { manualSort: id, values });
+      // Trigger formulas apply to new records whatever recalcWhen says (0 and 2 alike).
+      stampTriggers(table, values, new Set(Object.keys(fields)), [0, 2]);
       return id;
     });
     this.#trigger(doc, table, "add", ids, new Map());
@@ -723,6 +739,10 @@ export class GristDouble {
         row.values[col] = value;
         changed.set(r.id, (changed.get(r.id) ?? new Set()).add(col));
       }
+    }
+    for (const [id, columns] of changed) {
+      const row = table.rows.get(id);
+      if (row) stampTriggers(table, row.values, columns, [2]);
     }
     this.#trigger(doc, table, "update", [...changed.keys()], changed);
   }
@@ -1029,6 +1049,25 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 /** Starts a double on an ephemeral port. */
+/**
+ * Grist's data engine restamps a trigger-formula data column (grist.md §9) when the row
+ * changes, unless the change wrote that column itself (a value written by hand is kept).
+ * [double] only the formula `NOW()` is evaluated: epoch seconds with a fraction.
+ */
+function stampTriggers(
+  table: Table,
+  values: Row,
+  written: Set<string>,
+  recalcWhen: readonly number[],
+): void {
+  for (const column of table.columns) {
+    if (column.isFormula || column.formula.trim() !== "NOW()") continue;
+    if (!recalcWhen.includes(column.recalcWhen) || written.has(column.id)) continue;
+    values[column.id] = Date.now() / 1000;
+    written.add(column.id);
+  }
+}
+
 export async function startGristDouble(options: GristDoubleOptions): Promise<GristDouble> {
   return new GristDouble(options).listen();
 }
