@@ -134,7 +134,6 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
   const clock = new IngestClock();
   store.onAppended((events) => {
     state.lastEventId = events.at(-1)?.id ?? state.lastEventId;
-    state.countEvents(events.length);
   });
   const hub = new Hub({
     store,

@@ -19,6 +19,7 @@ function delegate(memory: MemoryStore, overrides: Partial<EventStore>): EventSto
     readAfter: (afterId, limit) => memory.readAfter(afterId, limit),
     readLatest: (limit, beforeId) => memory.readLatest(limit, beforeId),
     snapshot: () => memory.snapshot(),
+    countSince: (sinceMs) => memory.countSince(sinceMs),
     prune: (policy, now) => memory.prune(policy, now),
     compareIds: (a, b) => memory.compareIds(a, b),
     onAppended: (listener) => memory.onAppended(listener),

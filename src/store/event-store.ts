@@ -61,6 +61,11 @@ export interface EventStore {
   readAfter(afterId: string, limit: number): Promise<ReadAfterResult>;
   /** The newest `limit` events, oldest first (`beforeId` pages backwards). */
   readLatest(limit: number, beforeId?: string): Promise<RelayEvent[]>;
+  /**
+   * How many stored events were committed at or after `sinceMs` (epoch ms): what `/api/status`
+   * reports, so it survives a restart. May stop counting at a large bound (Redis: 1 000 000).
+   */
+  countSince(sinceMs: number): Promise<number>;
   /** Current state of every known record and the id it is consistent with. */
   snapshot(): Promise<Snapshot>;
   /** Drops history beyond the policy; returns how many events went. Never touches state. */

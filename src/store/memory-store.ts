@@ -86,6 +86,10 @@ export class MemoryStore implements EventStore, Outbox {
     return older.slice(Math.max(0, older.length - limit)).map((entry) => entry.event);
   }
 
+  async countSince(sinceMs: number): Promise<number> {
+    return this.#events.filter((entry) => Date.parse(entry.event.time) >= sinceMs).length;
+  }
+
   async snapshot(): Promise<Snapshot> {
     return {
       records: [...this.#state.values()],

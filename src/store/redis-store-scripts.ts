@@ -147,6 +147,23 @@ local entries = redis.call('XREVRANGE', KEYS[1], ARGV[1], '-', 'COUNT', ARGV[2])
 return { epochOf(KEYS[2], ARGV[3]), entries }
 `);
 
+/**
+ * Counts the entries at or after an id, page by page so memory stays bounded, up to a cap so
+ * one call cannot hold the server for long on a huge backlog.
+ *
+ * KEYS: events. ARGV: start id "<ms>-0", cap. Reply: the count (at most the cap).
+ */
+export const COUNT_SINCE = new LuaScript(`
+local count, cursor, cap = 0, ARGV[1], tonumber(ARGV[2])
+while count < cap do
+  local page = redis.call('XRANGE', KEYS[1], cursor, '+', 'COUNT', 1000)
+  count = count + #page
+  if #page < 1000 then break end
+  cursor = '(' .. page[#page][1]
+end
+return math.min(count, cap)
+`);
+
 /** KEYS: events, epoch. ARGV: candidate epoch. Reply: [newest id ever added or null, epoch]. */
 export const LAST_EVENT_ID = new LuaScript(`${LAST_ID}${EPOCH}
 return { lastId(KEYS[1]), epochOf(KEYS[2], ARGV[1]) }

@@ -40,6 +40,7 @@ import { DEFAULT_KEY_PREFIX, type StoreKeys, storeKeys } from "./redis-keys.ts";
 import { RedisOutbox } from "./redis-outbox.ts";
 import {
   COMMIT,
+  COUNT_SINCE,
   LAST_EVENT_ID,
   PRUNE,
   READ_AFTER,
@@ -300,6 +301,11 @@ export class RedisStore implements EventStore, Outbox {
     )) as [string, unknown];
     this.#epoch = epoch;
     return decodeEntries(entries, epoch).reverse();
+  }
+
+  async countSince(sinceMs: number): Promise<number> {
+    const start = `${Math.max(0, Math.floor(sinceMs))}-0`;
+    return Number(await COUNT_SINCE.run(this.#connection, [this.#keys.events], [start, "1000000"]));
   }
 
   async snapshot(): Promise<Snapshot> {

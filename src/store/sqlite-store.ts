@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS events (
   time_ms INTEGER NOT NULL,
   json TEXT NOT NULL
 );
+-- Counting recent events (/api/status) and pruning by age read events by time.
+CREATE INDEX IF NOT EXISTS events_time ON events (time_ms);
 CREATE TABLE IF NOT EXISTS records (
   key TEXT PRIMARY KEY,
   json TEXT NOT NULL
@@ -120,6 +122,7 @@ export class SqliteStore implements EventStore, Outbox {
       insertEvent: prepare("INSERT INTO events (seq, time_ms, json) VALUES (?, ?, ?)"),
       eventsAfter: prepare("SELECT seq, json FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
       eventsBefore: prepare("SELECT seq, json FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?"),
+      countSince: prepare("SELECT COUNT(*) AS n FROM events WHERE time_ms >= ?"),
       getMeta: prepare("SELECT value FROM meta WHERE name = ?"),
       putMeta: prepare(
         "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
@@ -244,6 +247,10 @@ export class SqliteStore implements EventStore, Outbox {
   async readLatest(limit: number, beforeId?: string): Promise<RelayEvent[]> {
     const before = beforeId === undefined ? Number.MAX_SAFE_INTEGER : (this.#seqOf(beforeId) ?? 0);
     return this.#toEvents(this.#stmt("eventsBefore").all(before, limit).reverse());
+  }
+
+  async countSince(sinceMs: number): Promise<number> {
+    return Number((this.#stmt("countSince").get(Math.floor(sinceMs)) as { n: number }).n);
   }
 
   async snapshot(): Promise<Snapshot> {

@@ -165,6 +165,16 @@ export function describeEventStoreContract(
       await store.close();
     });
 
+    it("counts the events committed since a moment", async () => {
+      const store = await open();
+      const before = Date.now() - 1;
+      await commitRecords(store, [sampleRecord(1), sampleRecord(2)]);
+      await commitRecords(store, [sampleRecord(1, "En cours")]);
+      assert.equal(await store.countSince(before), 3);
+      assert.equal(await store.countSince(Date.now() + 60_000), 0);
+      await store.close();
+    });
+
     it("prunes events older than the maximum age", async () => {
       const store = await open();
       await commitRecords(store, [sampleRecord(1), sampleRecord(2)]);

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gristRow, startTestRelay, type TestRelay } from "../../../test/support/test-relay.ts";
 
@@ -87,6 +90,23 @@ describe("JSON API", () => {
     assert.equal(body.lastEventId, id(7));
     assert.ok(Date.parse(body.lastWebhookAt) > 0);
     assert.deepEqual(body.alerts, { pending: 0, sent: 0, failed: 0 });
+  });
+
+  it("counts the last hour's events from the store, so a restart does not reset it", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "grist-realtime-status-"));
+    try {
+      const first = await startTestRelay({ dataDir });
+      await first.postWebhook([1, 2, 3].map((id) => gristRow(id)));
+      await first.close();
+      const restarted = await startTestRelay({ dataDir });
+      const body = (await (await fetch(`${restarted.url}/api/status`)).json()) as {
+        eventsLastHour: number;
+      };
+      assert.equal(body.eventsLastHour, 3);
+      await restarted.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it("answers unknown routes with a JSON 404", async () => {

@@ -95,7 +95,8 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
       store: store.kind,
       ready: store.isReady() && !state.shuttingDown,
       subscribers: options.hub.size,
-      eventsLastHour: state.eventsLastHour(),
+      // From the store, not this process: a restart does not reset it.
+      eventsLastHour: await store.countSince(Date.now() - 3_600_000),
       lastEventId: state.lastEventId,
       lastWebhookAt: state.lastWebhookAt,
       lastReconciliation: state.lastReconciliation,
