@@ -43,9 +43,10 @@ async function main() {
       dashboard.receiveEvent(event, { applyToRecords: true });
     },
     onReset() {
-      // The snapshot that follows replaces the records; the chronology is rebuilt too.
+      // Another history: nothing the page derived from the old one is kept; the snapshot that
+      // follows brings the records back.
       dashboard.noteRelayFrame();
-      dashboard.reloadHistory();
+      dashboard.reset({ records: true });
     },
     onPhase(phase) {
       dashboard.setStreamPhase(phase);

@@ -201,7 +201,8 @@ async function main() {
       },
       onReset() {
         dashboard.noteRelayFrame();
-        dashboard.reloadHistory();
+        // Records shown from Grist's own rows stay: only what came from the relay is dropped.
+        dashboard.reset({ records: useRelayRecords });
       },
       onPhase(phase) {
         dashboard.setStreamPhase(phase);

@@ -62,7 +62,13 @@ export interface Dashboard {
   setRecords(records: readonly Intervention[]): void;
   /** A live relay event; ignored when its id was already seen (replay after reconnection). */
   receiveEvent(event: LiveEvent, options: { applyToRecords: boolean }): void;
-  /** After an `event: reset`: the chronology is rebuilt from the relay's history. */
+  /**
+   * After an `event: reset`: forgets everything derived from the old history (ids seen live,
+   * chronology, pending highlights and, with `records`, the records and so the counters);
+   * the snapshot that follows and the relay's history fill them again.
+   */
+  reset(options: { records: boolean }): void;
+  /** Reloads the chronology from the relay's history (e.g. once a token allows it). */
   reloadHistory(): void;
   /** With `deferRelayCalls`: the token is there, load the history and the relay status. */
   startRelayCalls(): void;
@@ -355,6 +361,13 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     startRelayCalls,
     setBlocked(label) {
       link.setBlocked(label);
+    },
+    reset({ records }) {
+      liveIds.clear();
+      pendingFlashes.clear();
+      if (records) store.replaceAll([]);
+      void history.reload();
+      scheduleRender();
     },
     noteRelayFrame() {
       link.noteFrame();

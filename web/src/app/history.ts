@@ -33,6 +33,12 @@ function describeFailure(status: number): string {
   return `le relais a répondu ${status}`;
 }
 
+/** The relay's 410 for an id of another history (docs/reference/erreurs.md). */
+function isForeignId(body: unknown): boolean {
+  const error = (body as { error?: { code?: unknown } } | null)?.error;
+  return error?.code === "RELAY_ERR_EVENT_ID_FOREIGN";
+}
+
 export function createHistory(api: RelayApi, log: EventLog, onChange: () => void): History {
   const state: HistoryState = { loading: false, error: null, canLoadMore: false };
   let generation = 0;
@@ -44,6 +50,12 @@ export function createHistory(api: RelayApi, log: EventLog, onChange: () => void
       const answer = await api.getJson(`api/events?${query}`);
       if (mine !== generation) return false;
       const page = answer.status === 200 ? parseEventsPage(answer.body) : null;
+      if (!page && isForeignId(answer.body)) {
+        // The log holds events of a replaced store (its `before=` id is foreign): start over
+        // from the relay's current history rather than show a dead end.
+        void reload();
+        return false;
+      }
       if (!page) {
         state.error = answer.status === 200 ? "réponse illisible" : describeFailure(answer.status);
         state.canLoadMore = false;
@@ -64,6 +76,13 @@ export function createHistory(api: RelayApi, log: EventLog, onChange: () => void
     }
   }
 
+  async function reload() {
+    const mine = ++generation;
+    log.clear();
+    state.canLoadMore = false;
+    await fetchPage(`limit=${HISTORY_PAGE}`, mine);
+  }
+
   async function loadOlder() {
     const oldest = log.oldest;
     if (state.loading || !oldest) return;
@@ -72,12 +91,7 @@ export function createHistory(api: RelayApi, log: EventLog, onChange: () => void
 
   return {
     state,
-    async reload() {
-      const mine = ++generation;
-      log.clear();
-      state.canLoadMore = false;
-      await fetchPage(`limit=${HISTORY_PAGE}`, mine);
-    },
+    reload,
     loadOlder,
     async coverLastDay() {
       for (let page = 0; page < MAX_AUTO_PAGES; page++) {

@@ -9,6 +9,13 @@ describe("LiveIds", () => {
     assert.equal(ids.add("41"), false);
   });
 
+  it("accepts ids again once cleared, as after a reset", () => {
+    const ids = new LiveIds();
+    ids.add("kqzmbwta.4");
+    ids.clear();
+    assert.equal(ids.add("kqzmbwta.4"), true);
+  });
+
   it("forgets the oldest ids beyond its capacity", () => {
     const ids = new LiveIds(2);
     ids.add("1");

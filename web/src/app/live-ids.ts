@@ -10,6 +10,14 @@ export class LiveIds {
     this.#capacity = capacity;
   }
 
+  /**
+   * Forgets every id: after `reset` the relay's history is another one, whose ids may repeat
+   * ids seen before (a replaced store) and must not be taken for replays.
+   */
+  clear(): void {
+    this.#ids.clear();
+  }
+
   /** True the first time an id is seen. */
   add(id: string): boolean {
     if (this.#ids.has(id)) return false;
