@@ -82,6 +82,28 @@ describe("a webhook row whose Derniere_MAJ moves backward", () => {
     return Number(line?.split(" ")[1] ?? 0);
   };
 
+  it("logs it once with the row id, whether Grist's re-read works or not", async () => {
+    const logged: object[] = [];
+    const logger = { warn: (details: object) => logged.push(details) };
+    const store = new MemoryStore();
+    const failing = new Ingestor({
+      store,
+      mapping: buildColumnMapping(),
+      metrics: NOOP_METRICS,
+      logger,
+      reread: () => Promise.reject(new Error("Grist unreachable")),
+    });
+    await failing.ingest([gristRow("En cours", NINE)], { source: "webhook" });
+    const result = await failing.ingest([gristRow("Bloqué", EIGHT)], { source: "webhook" });
+    assert.deepEqual(
+      result.events.map((e) => e.changes?.statut),
+      [{ from: "En cours", to: "Bloqué" }],
+      "applied when Grist cannot answer",
+    );
+    assert.equal(logged.length, 1);
+    assert.equal((logged[0] as { rowId: number }).rowId, 1);
+  });
+
   it("applies it without Grist (last write wins), counts it and streams record.updated", async () => {
     const relay = await startTestRelay();
     try {
