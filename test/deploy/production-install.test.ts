@@ -4,7 +4,7 @@
  * copies and its `npm ci --omit=dev`), then the image's CMD and HEALTHCHECK run there.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -38,6 +38,24 @@ describe("the Dockerfile and deploy/release.sh", () => {
   it("start the relay with the command of npm start", () => {
     assert.deepEqual(dockerfile.cmd, ["node", "src/cli/main.ts", "serve"]);
     assert.equal(packageJson.scripts.start, `exec ${dockerfile.cmd.join(" ")}`);
+  });
+});
+
+describe("npm ci --omit=dev run by hand", { timeout: 120_000 }, () => {
+  it("installs without failing on the dashboard build it cannot do", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "grist-realtime-omit-dev-"));
+    try {
+      for (const file of ["package.json", "package-lock.json"])
+        copyFileSync(join(REPO, file), join(folder, file));
+      const output = await run("npm", ["ci", "--omit=dev", "--no-audit", "--no-fund"], {
+        cwd: folder,
+        env: { ...process.env, PATH },
+      });
+      assert.match(output, /esbuild absent/);
+      assert.ok(existsSync(join(folder, "node_modules/fastify")));
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 
