@@ -35,6 +35,16 @@ describe("the Dockerfile and deploy/release.sh", () => {
     assert.ok(dockerNpm.length >= 3, "the Dockerfile installs, builds and installs again");
   });
 
+  it("may skip install scripts: no runtime dependency has one", () => {
+    const lock = JSON.parse(readFileSync(join(REPO, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }>;
+    };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([name, entry]) => name !== "" && !entry.dev && entry.hasInstallScript)
+      .map(([name]) => name);
+    assert.deepEqual(withScripts, [], "npm ci --omit=dev --ignore-scripts would skip these");
+  });
+
   it("start the relay with the command of npm start", () => {
     assert.deepEqual(dockerfile.cmd, ["node", "src/cli/main.ts", "serve"]);
     assert.equal(packageJson.scripts.start, `exec ${dockerfile.cmd.join(" ")}`);
