@@ -81,8 +81,9 @@ describe("RedisStreamSlots", () => {
 
   it("keeps a live relay's slots beyond their time to live by refreshing them", async () => {
     const prefix = uniqueTestPrefix();
-    const a = await slots(prefix, redis.url, 600);
-    const b = await slots(prefix, redis.url, 600);
+    // 1.5 s to live, refreshed every 0.5 s: room for a loaded machine to be late.
+    const a = await slots(prefix, redis.url, 1500);
+    const b = await slots(prefix, redis.url, 1500);
     for (let i = 0; i < 3; i++) assert.notEqual(await a.acquire("192.0.2.5"), null);
     const probe = new RedisConnection({ url: redis.url, role: "test-probe" });
     await probe.connect();
