@@ -47,8 +47,11 @@ describe("client addresses in the relay's log", () => {
       "X-Forwarded-For": "198.51.100.7",
     });
     assert.equal(stream.status, 401);
-    const line = await waitForLog(relay, (l) => l.msg === "stream refused");
-    assert.equal(line.client, "198.51.100.7");
+    const line = await waitForLog(
+      relay,
+      (l) => l.msg === "request refused" && l.client === "198.51.100.7",
+    );
+    assert.equal(line.code, "RELAY_ERR_UNAUTHORIZED");
     assert.equal(line.level, 30, "at info, the default level");
     assert.ok(!relay.output().includes("not-a-valid-signature-xyz"));
   });
