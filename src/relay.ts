@@ -21,6 +21,7 @@ import { GristClient } from "./grist/rest-client.ts";
 import { createAuthorize } from "./http/authorize.ts";
 import { createCorsPolicy, installCors } from "./http/cors.ts";
 import { clientErrorHandler, installErrorHandling } from "./http/error-handler.ts";
+import { RedisStreamSlots } from "./http/redis-stream-slots.ts";
 import { RelayState } from "./http/relay-state.ts";
 import { registerAlertRoutes } from "./http/routes/alerts.ts";
 import { registerApiRoutes } from "./http/routes/api.ts";
@@ -246,7 +247,26 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
       })
     : null;
   const authorize = createAuthorize(verifier);
-  const limits = new StreamLimits(config.MAX_STREAMS, config.MAX_STREAMS_PER_IP);
+  // With several relays on Redis, MAX_STREAMS_PER_IP holds for the deployment, not per relay.
+  const streamSlots =
+    config.STORE === "redis"
+      ? new RedisStreamSlots({
+          url: config.REDIS_URL,
+          keyPrefix: config.REDIS_KEY_PREFIX,
+          maxPerAddress: config.MAX_STREAMS_PER_IP,
+          logger: logger.child({ module: "stream-slots" }),
+        })
+      : null;
+  await streamSlots?.start();
+  const limits = new StreamLimits(
+    config.MAX_STREAMS,
+    config.MAX_STREAMS_PER_IP,
+    streamSlots && {
+      slots: streamSlots,
+      onError: (error) =>
+        logger.warn({ err: (error as Error).message }, "shared stream limit unavailable"),
+    },
+  );
   const storeHealth = new StoreHealth({ logger: logger.child({ module: "store-health" }) });
 
   registerWebhookRoutes(app, {
@@ -349,7 +369,7 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
         clearTimeout(deadline);
         // 4. Background work stops (pending alerts stay in the outbox), leases are released.
         await Promise.all([reconciler?.stop(), alerts?.stop()]);
-        await Promise.all([reconcileLease?.stop(), alertLease?.stop()]);
+        await Promise.all([reconcileLease?.stop(), alertLease?.stop(), streamSlots?.stop()]);
         // 5. Then the store.
         hub.stop();
         await store.close();

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `grist-realtime <command>`: serve (default), token, and the commands other modules add. */
 import { runAlertCommand } from "./alert-command.ts";
+import { runBackupCommand } from "./backup-command.ts";
 import { runDemoCommand } from "./demo-command.ts";
 import type { CommandIo } from "./io.ts";
 import { runServeCommand } from "./serve-command.ts";
@@ -33,6 +34,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   tchap: {
     run: runTchapCommand,
     summary: "connecte le bot Tchap (tchap login) et vérifie le salon (tchap check)",
+  },
+  backup: {
+    run: runBackupCommand,
+    summary: "copie cohérente de la base SQLite, relais en marche (backup --to <fichier>)",
   },
   token: {
     run: runTokenCommand,

@@ -45,6 +45,16 @@ export function toRelayError(error: FastifyError | Error): RelayError {
   return new RelayError("RELAY_ERR_INTERNAL", "erreur interne du relais", { cause: error });
 }
 
+/** Refusals an operator needs to trace back to a client: authentication and limits. */
+const LOGGED_REFUSALS = new Set<ErrorCode>([
+  "RELAY_ERR_UNAUTHORIZED",
+  "RELAY_ERR_WEBHOOK_SECRET",
+  "RELAY_ERR_FORBIDDEN",
+  "RELAY_ERR_TOO_MANY_STREAMS",
+  "RELAY_ERR_RATE_LIMITED",
+  "RELAY_ERR_CAPACITY",
+]);
+
 const answeredCodes = new WeakMap<object, ErrorCode>();
 
 /** The error code a reply was answered with, for metrics labels. */
@@ -61,6 +71,11 @@ export function installErrorHandling(app: FastifyInstance): void {
       relayError.code !== "RELAY_ERR_STORE_UNAVAILABLE"
     ) {
       request.log.error({ err: error }, "request failed");
+    }
+    if (LOGGED_REFUSALS.has(relayError.code)) {
+      // Who was refused, by address (after TRUST_PROXY); never the URL nor the headers, which
+      // may carry a token or the webhook secret.
+      request.log.info({ client: request.ip, code: relayError.code }, "request refused");
     }
     answeredCodes.set(reply, relayError.code);
     // Refused before its body was read (no secret, too large, bad type): Node would otherwise

@@ -77,7 +77,7 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
       throw new StoreUnavailableError("store not ready for a new stream");
     let release: () => void;
     try {
-      release = limits.acquire(request.ip);
+      release = await limits.acquire(request.ip);
     } catch (error) {
       metrics.subscriberRefused(
         (error as RelayError).code === "RELAY_ERR_CAPACITY" ? "total" : "per-ip",
