@@ -19,6 +19,11 @@ let app: FastifyInstance;
 let url = "";
 let store: MemoryStore;
 let wakes = 0;
+// Alert keys are `<eventId>:<destination>`; event ids carry the store's epoch, so the keys are
+// read from the commit rather than written by hand.
+let tchapKey = "";
+let n8nKey = "";
+let firstEventId = "";
 const tokens: Record<string, string> = {};
 
 before(async () => {
@@ -39,11 +44,14 @@ before(async () => {
   );
   store = new MemoryStore();
   const planner = createAlertPlanner(config);
-  await commitWithAlerts(store, [gristRow(1, { Priorite: "Urgente" })], planner);
+  const [first] = await commitWithAlerts(store, [gristRow(1, { Priorite: "Urgente" })], planner);
+  firstEventId = first?.id ?? "";
+  tchapKey = `${first?.id}:tchap`;
+  n8nKey = `${first?.id}:n8n`;
   await commitWithAlerts(store, [gristRow(2, { Statut: "Bloqué" })], planner);
   const now = Date.now();
-  await store.markSent("1:tchap", now);
-  await store.markFailed("1:n8n", "requête refusée par le destinataire (410)", now + 1);
+  await store.markSent(tchapKey, now);
+  await store.markFailed(n8nKey, "requête refusée par le destinataire (410)", now + 1);
 
   app = Fastify();
   installErrorHandling(app);
@@ -73,7 +81,7 @@ describe("GET /api/alerts", () => {
     assert.deepEqual(
       { ...body.alerts[0], createdAt: "x", updatedAt: "x", nextAttemptAt: "x" },
       {
-        key: "1:n8n",
+        key: n8nKey,
         destination: "n8n",
         status: "failed",
         attempts: 1,
@@ -81,7 +89,7 @@ describe("GET /api/alerts", () => {
         nextAttemptAt: "x",
         createdAt: "x",
         updatedAt: "x",
-        eventId: "1",
+        eventId: firstEventId,
         rule: "urgence",
         reference: "INT-001",
         title: "🚨 Intervention urgente : INT-001",
@@ -92,7 +100,7 @@ describe("GET /api/alerts", () => {
   it("lists every status, most recently changed first, within the limit", async () => {
     const all = JSON.parse((await get("/api/alerts", "admin")).text);
     assert.equal(all.alerts.length, 4);
-    assert.equal(all.alerts[0].key, "1:n8n");
+    assert.equal(all.alerts[0].key, n8nKey);
     const one = JSON.parse((await get("/api/alerts?limit=1", "admin")).text);
     assert.equal(one.alerts.length, 1);
   });
@@ -133,31 +141,34 @@ async function post(path: string, role?: "admin" | "supervisor") {
 describe("POST /api/alerts/{key}/retry", () => {
   it("puts a failed alert back in the queue, due now, and wakes the dispatcher", async () => {
     const before = wakes;
-    const { status, body } = await post("/api/alerts/1%3An8n/retry", "admin");
+    const { status, body } = await post(`/api/alerts/${encodeURIComponent(n8nKey)}/retry`, "admin");
     assert.equal(status, 200);
-    assert.deepEqual(body, { key: "1:n8n", status: "pending" });
+    assert.deepEqual(body, { key: n8nKey, status: "pending" });
     assert.equal(wakes, before + 1);
     const due = await store.due(Date.now() + 1, 10);
-    const item = due.find((entry) => entry.key === "1:n8n");
+    const item = due.find((entry) => entry.key === n8nKey);
     assert.equal(item?.attempts, 0);
-    const again = await post("/api/alerts/1%3An8n/retry", "admin");
+    const again = await post(`/api/alerts/${encodeURIComponent(n8nKey)}/retry`, "admin");
     assert.equal(again.status, 409, "no longer failed");
     assert.equal(again.body.error.code, "RELAY_ERR_ALERT_NOT_FAILED");
-    await store.markFailed("1:n8n", "requête refusée par le destinataire (410)", Date.now());
+    await store.markFailed(n8nKey, "requête refusée par le destinataire (410)", Date.now());
   });
 
   it("answers 404 for an unknown key and 409 for an alert already sent", async () => {
     const unknown = await post("/api/alerts/nope/retry", "admin");
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error.code, "RELAY_ERR_ALERT_NOT_FOUND");
-    const sent = await post("/api/alerts/1%3Atchap/retry", "admin");
+    const sent = await post(`/api/alerts/${encodeURIComponent(tchapKey)}/retry`, "admin");
     assert.equal(sent.status, 409);
     assert.equal(sent.body.error.code, "RELAY_ERR_ALERT_NOT_FAILED");
   });
 
   it("is for admins only", async () => {
-    assert.equal((await post("/api/alerts/1%3An8n/retry")).status, 401);
-    assert.equal((await post("/api/alerts/1%3An8n/retry", "supervisor")).status, 403);
+    assert.equal((await post(`/api/alerts/${encodeURIComponent(n8nKey)}/retry`)).status, 401);
+    assert.equal(
+      (await post(`/api/alerts/${encodeURIComponent(n8nKey)}/retry`, "supervisor")).status,
+      403,
+    );
     assert.equal((await store.list({ status: "failed", limit: 10 })).length, 1, "still failed");
   });
 });
