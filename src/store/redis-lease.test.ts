@@ -3,7 +3,7 @@ import { after, describe, it } from "node:test";
 import {
   CuttableProxy,
   deleteKeys,
-  TEST_REDIS_URL,
+  startTestRedis,
   ThrowawayRedis,
   uniqueTestPrefix,
   waitFor,
@@ -12,14 +12,17 @@ import { RedisLease, type RedisLeaseOptions } from "./redis-lease.ts";
 
 const prefixes: string[] = [];
 const leases: RedisLease[] = [];
+// This file's own redis-server (or REDIS_URL), stopped last by the hook below.
+const fileRedis = await startTestRedis();
 after(async () => {
   await Promise.all(leases.map((lease) => lease.stop()));
-  for (const prefix of prefixes) await deleteKeys(TEST_REDIS_URL, prefix);
+  for (const prefix of prefixes) await deleteKeys(fileRedis.url, prefix);
+  await fileRedis.stop();
 });
 
 function lease(keyPrefix: string, options: Partial<RedisLeaseOptions> = {}): RedisLease {
   const created = new RedisLease({
-    url: TEST_REDIS_URL,
+    url: fileRedis.url,
     keyPrefix,
     name: "reconciliation",
     ttlMs: 600,
@@ -90,7 +93,7 @@ describe("redis lease", () => {
 
   it("never has two holders when the holder is alive but cut off from Redis", async () => {
     const prefix = freshPrefix();
-    const proxy = await CuttableProxy.start(TEST_REDIS_URL);
+    const proxy = await CuttableProxy.start(fileRedis.url);
     const a = lease(prefix, { url: proxy.url });
     const b = lease(prefix);
     try {

@@ -9,7 +9,7 @@ import {
   CuttableProxy,
   countKeys,
   deleteKeys,
-  TEST_REDIS_URL,
+  startTestRedis,
   ThrowawayRedis,
   uniqueTestPrefix,
   waitFor,
@@ -22,10 +22,13 @@ import { StoreUnavailableError } from "./store-unavailable.ts";
 
 const prefixes: string[] = [];
 const opened: RedisStore[] = [];
+// This file's own redis-server (or REDIS_URL), stopped last by the hook below.
+const fileRedis = await startTestRedis();
 after(async () => {
   // A failed assertion skips a test's own close: close here too, or sockets keep node alive.
   await Promise.all(opened.map((store) => store.close()));
-  for (const prefix of prefixes) await deleteKeys(TEST_REDIS_URL, prefix);
+  for (const prefix of prefixes) await deleteKeys(fileRedis.url, prefix);
+  await fileRedis.stop();
 });
 
 function freshPrefix(): string {
@@ -36,7 +39,7 @@ function freshPrefix(): string {
 
 async function open(options: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
   const store = await RedisStore.open({
-    url: TEST_REDIS_URL,
+    url: fileRedis.url,
     ...options,
     keyPrefix: options.keyPrefix ?? freshPrefix(),
   });
@@ -143,7 +146,7 @@ describe("redis store across instances", () => {
     const keyPrefix = freshPrefix();
     const store = await open({ keyPrefix });
     const seen = listen(store);
-    const raw = new RedisConnection({ url: TEST_REDIS_URL, role: "test-raw" });
+    const raw = new RedisConnection({ url: fileRedis.url, role: "test-raw" });
     await raw.connect();
     await raw.send(["XADD", storeKeys(keyPrefix).events, "*", "other", "x"]);
     await raw.close();
@@ -184,7 +187,7 @@ describe("redis store history", () => {
     const keyPrefix = freshPrefix();
     const store = await open({ keyPrefix });
     const [event] = await commitRecords(store, [sampleRecord(1)]);
-    const raw = new RedisConnection({ url: TEST_REDIS_URL, role: "test-raw" });
+    const raw = new RedisConnection({ url: fileRedis.url, role: "test-raw" });
     await raw.connect();
     const [[id, fields]] = (await raw.send(["XRANGE", storeKeys(keyPrefix).events, "-", "+"])) as [
       [string, string[]],
@@ -211,9 +214,9 @@ describe("redis store history", () => {
       },
     );
     await store.close();
-    assert.ok((await countKeys(TEST_REDIS_URL, keyPrefix)) > 0);
-    await deleteKeys(TEST_REDIS_URL, keyPrefix);
-    assert.equal(await countKeys(TEST_REDIS_URL, keyPrefix), 0);
+    assert.ok((await countKeys(fileRedis.url, keyPrefix)) > 0);
+    await deleteKeys(fileRedis.url, keyPrefix);
+    assert.equal(await countKeys(fileRedis.url, keyPrefix), 0);
   });
 });
 
@@ -280,7 +283,7 @@ describe("redis store during a Redis outage", () => {
 
   it("delivers the events appended while it was cut off from Redis, once each, in order", async () => {
     const keyPrefix = freshPrefix();
-    const proxy = await CuttableProxy.start(TEST_REDIS_URL);
+    const proxy = await CuttableProxy.start(fileRedis.url);
     const writer = await open({ keyPrefix });
     const reader = await open({ url: proxy.url, keyPrefix, maxReconnectDelayMs: 100 });
     try {

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { startFakeHomeserver } from "../support/alerts/fake-homeserver.ts";
-import { deleteKeys, TEST_REDIS_URL, uniqueTestPrefix } from "../support/redis.ts";
+import { deleteKeys, startTestRedis, uniqueTestPrefix } from "../support/redis.ts";
 import { type RelayProcess, startRelayProcess } from "../support/relay-process.ts";
 import { openSse, type SseConnection } from "../support/sse-client.ts";
 import { gristRow } from "../support/test-relay.ts";
@@ -21,11 +21,14 @@ const dir = mkdtempSync(join(tmpdir(), "grist-realtime-scale-"));
 const running: RelayProcess[] = [];
 const streams: SseConnection[] = [];
 const prefixes: [string, string][] = [];
+// This file's own redis-server (or REDIS_URL), stopped last by the hook below.
+const fileRedis = await startTestRedis();
 after(async () => {
   for (const stream of streams) stream.close();
   await Promise.all(running.map((relay) => relay.kill("SIGKILL")));
   for (const [url, prefix] of prefixes) await deleteKeys(url, prefix).catch(() => 0);
   rmSync(dir, { recursive: true, force: true });
+  await fileRedis.stop();
 });
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,7 +86,7 @@ const recordIds = (stream: SseConnection) =>
 
 describe("scale-out on Redis (relay processes)", () => {
   it("gives every subscriber of every instance every event once, in the same order", async () => {
-    const [a, b, c] = (await relays(3, TEST_REDIS_URL)) as [
+    const [a, b, c] = (await relays(3, fileRedis.url)) as [
       RelayProcess,
       RelayProcess,
       RelayProcess,
@@ -105,7 +108,7 @@ describe("scale-out on Redis (relay processes)", () => {
   });
 
   it("stores each event once when the same Grist batch reaches two instances at the same moment", async () => {
-    const [a, b] = (await relays(2, TEST_REDIS_URL)) as [RelayProcess, RelayProcess];
+    const [a, b] = (await relays(2, fileRedis.url)) as [RelayProcess, RelayProcess];
     const batch = Array.from({ length: 20 }, (_, i) => gristRow(i + 1));
     const answers = await Promise.all([
       post(a, batch),
@@ -126,7 +129,7 @@ describe("scale-out on Redis (relay processes)", () => {
   });
 
   it("lets the clients of a killed instance resume on another one with no gap", async () => {
-    const [a, b, c] = (await relays(3, TEST_REDIS_URL)) as [
+    const [a, b, c] = (await relays(3, fileRedis.url)) as [
       RelayProcess,
       RelayProcess,
       RelayProcess,
@@ -200,7 +203,7 @@ describe("scale-out on Redis (relay processes)", () => {
       rooms: { "!salle:test": { members: ["@bot:test"] } },
     });
     try {
-      const [a, b, c] = (await relays(3, TEST_REDIS_URL, {
+      const [a, b, c] = (await relays(3, fileRedis.url, {
         TCHAP_HOMESERVER_URL: homeserver.url,
         TCHAP_ACCESS_TOKEN: "bot-token",
         TCHAP_ROOM_ID: "!salle:test",

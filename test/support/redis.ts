@@ -1,7 +1,8 @@
 /**
- * Test support for the Redis store and lease: the shared Redis (each test under its own key
- * prefix, deleted afterwards) and throwaway `redis-server` processes that a test may kill and
- * restart to play an outage.
+ * Test support for the Redis store and lease: each test file starts its own `redis-server`
+ * (Debian's binary, memory only, a free port, stopped by PID) unless `REDIS_URL` names one, and
+ * throwaway servers that a test may kill and restart to play an outage. Nothing here assumes a
+ * Redis already listening.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -9,8 +10,23 @@ import { once } from "node:events";
 import { createConnection, createServer, type Socket } from "node:net";
 import { RedisConnection } from "../../src/store/redis-connection.ts";
 
-/** The Redis the tests share; tests only read the environment through here. */
-export const TEST_REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+export interface TestRedis {
+  url: string;
+  /** Stops the server this file started; does nothing for a server named by `REDIS_URL`. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The Redis one test file uses: the server named by `REDIS_URL` (tests only read the environment
+ * through here), else a private `redis-server` started now. Each test still works under its
+ * own key prefix, so a shared server named by `REDIS_URL` is safe.
+ */
+export async function startTestRedis(): Promise<TestRedis> {
+  const named = process.env.REDIS_URL;
+  if (named) return { url: named, stop: async () => {} };
+  const redis = await ThrowawayRedis.start();
+  return { url: redis.url, stop: () => redis.kill() };
+}
 
 export function uniqueTestPrefix(): string {
   return `grist-realtime-test:${randomUUID()}:`;
@@ -110,19 +126,42 @@ export class ThrowawayRedis {
       { stdio: "ignore" },
     );
     this.#process = child;
+    let failure: Error | null = null;
+    child.once("error", (error: NodeJS.ErrnoException) => {
+      failure =
+        error.code === "ENOENT"
+          ? new Error("redis-server absent : installez-le (apt-get install redis-server)")
+          : error;
+    });
+    // A test process that ends without its `after` (crash, failed hook) must not leave the
+    // server running: kill it by PID on exit, synchronously.
+    const killOnExit = () => {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, "SIGKILL");
+    };
+    process.once("exit", killOnExit);
     child.once("exit", () => {
+      process.off("exit", killOnExit);
       if (this.#process === child) this.#process = null;
     });
-    await waitFor("redis-server to answer", async () => {
-      const probe = new RedisConnection({ url: this.url, role: "test-probe", initialAttempts: 0 });
-      try {
-        await probe.connect();
-        await probe.close();
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    await waitFor(
+      "redis-server to answer",
+      async () => {
+        if (failure) throw failure;
+        return this.#answers();
+      },
+      15_000,
+    );
+  }
+
+  async #answers(): Promise<boolean> {
+    const probe = new RedisConnection({ url: this.url, role: "test-probe", initialAttempts: 0 });
+    try {
+      await probe.connect();
+      await probe.close();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** SIGSTOP: the server keeps its sockets open and answers nothing, as a hung host does. */

@@ -57,7 +57,11 @@ export async function startRelayProcess(
     port: Number(new URL(url).port),
     output: () => output,
     kill(signal = "SIGTERM") {
-      if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+      // A child ended by a signal keeps exitCode null: without the signalCode check, a second
+      // kill (a test's own, then the file's `after`) waited for an exit that had already come.
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return Promise.resolve(child.exitCode);
+      }
       return new Promise((resolve) => {
         child.once("exit", (code) => resolve(code));
         child.kill(signal);

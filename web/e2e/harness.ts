@@ -14,6 +14,12 @@ const webDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const SCREENSHOT_DIR = join(webDir, "..", "test-artifacts", "screenshots");
 const CHROMIUM = "/usr/bin/chromium";
 
+// Checked when a test file imports this module, before any `before` hook starts a relay: a
+// relay started beside a failed browser launch kept the file alive until the test timeout.
+if (!existsSync(CHROMIUM)) {
+  throw new Error(`${CHROMIUM} absent : installez-le (apt-get install chromium)`);
+}
+
 /** Environment for test relays: tiles point at a closed local port (no Internet here). */
 export const RELAY_ENV: Record<string, string> = {
   MAP_TILE_URL: "http://127.0.0.1:9/{z}/{x}/{y}.png",
@@ -27,9 +33,6 @@ export async function ensureWebBuilt(): Promise<void> {
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} absent : installez-le (apt-get install -y chromium)`);
-  }
   await ensureWebBuilt();
   // launch() gives every run a fresh temporary profile (user-data-dir).
   return chromium.launch({
