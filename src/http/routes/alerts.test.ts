@@ -135,7 +135,7 @@ async function post(path: string, role?: "admin" | "supervisor") {
     method: "POST",
     headers: role ? { Authorization: `Bearer ${tokens[role]}` } : {},
   });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as { error: { code: string } } };
 }
 
 describe("POST /api/alerts/{key}/retry", () => {

@@ -60,7 +60,7 @@ describe("POST /auth/grist", () => {
       baseUrl: `${grist.url}/api/docs/${DOC}`,
     });
     assert.equal(response.status, 401);
-    const body = await response.json();
+    const body = (await response.json()) as { error: { code: string } };
     assert.equal(body.error.code, "RELAY_ERR_UNAUTHORIZED");
     assert.equal(JSON.stringify(body).includes("forged.token.value"), false);
   });
@@ -69,7 +69,10 @@ describe("POST /auth/grist", () => {
     const { token, baseUrl } = grist.mintAccessToken(OTHER, "agent");
     const response = await post({ gristToken: token, baseUrl });
     assert.equal(response.status, 403);
-    assert.equal((await response.json()).error.code, "RELAY_ERR_FORBIDDEN");
+    assert.equal(
+      ((await response.json()) as { error: { code: string } }).error.code,
+      "RELAY_ERR_FORBIDDEN",
+    );
   });
 
   it("answers 401 for a token of another document passed off as this one", async () => {
@@ -81,6 +84,9 @@ describe("POST /auth/grist", () => {
   it("answers 400 for a body without the token", async () => {
     const response = await post({ baseUrl: `${grist.url}/api/docs/${DOC}` });
     assert.equal(response.status, 400);
-    assert.equal((await response.json()).error.code, "RELAY_ERR_BAD_PAYLOAD");
+    assert.equal(
+      ((await response.json()) as { error: { code: string } }).error.code,
+      "RELAY_ERR_BAD_PAYLOAD",
+    );
   });
 });

@@ -26,13 +26,13 @@ describe("fake homeserver", () => {
   it("answers 401 M_MISSING_TOKEN without a header, even with access_token in the query", async () => {
     const response = await send("a", null, "?access_token=tok");
     assert.equal(response.status, 401);
-    assert.equal((await response.json()).errcode, "M_MISSING_TOKEN");
+    assert.equal(((await response.json()) as { errcode: string }).errcode, "M_MISSING_TOKEN");
   });
 
   it("deduplicates a txnId per access token, not across tokens", async () => {
-    const first = await (await send("same", "tok")).json();
-    const again = await (await send("same", "tok")).json();
-    const otherToken = await (await send("same", "other")).json();
+    const first = (await (await send("same", "tok")).json()) as { event_id: string };
+    const again = (await (await send("same", "tok")).json()) as { event_id: string };
+    const otherToken = (await (await send("same", "other")).json()) as { event_id: string };
     assert.equal(first.event_id, again.event_id);
     assert.notEqual(first.event_id, otherToken.event_id);
     assert.equal(homeserver.messages.filter((m) => m.txnId === "same").length, 2);

@@ -93,7 +93,7 @@ describe("Grist double, compared with the captures", () => {
 
   it("answers GET columns as captured: ID renamed ID2, the same fields, widgetOptions as a string", async () => {
     const { body } = await api(grist, "GET", "/tables/Interventions/columns");
-    const columns = body.columns as ColumnsCapture["GET_columns"]["columns"];
+    const { columns } = body as ColumnsCapture["GET_columns"];
     const captured = columnsCapture.GET_columns.columns;
     assert.deepEqual(
       columns.map((c) => c.id),
@@ -112,7 +112,7 @@ describe("Grist double, compared with the captures", () => {
 
   it("lists webhooks with the captured fields, in the captured order, authorization in clear", async () => {
     const { body } = await api(grist, "GET", "/webhooks");
-    const listed = body.webhooks as Webhook[];
+    const listed = (body as { webhooks: Webhook[] }).webhooks;
     const captured = webhooksCapture.GET_webhooks.webhooks;
     assert.equal(listed.length, captured.length);
     for (const [index, webhook] of listed.entries()) {
@@ -168,17 +168,19 @@ describe("Grist double, beyond the captures", () => {
   it("strips manualSort from REST reads unless hidden=true", async () => {
     const [id] = grist.addRows(DOC, "Interventions", [{ ID2: "INT-100" }]);
     const filter = encodeURIComponent(JSON.stringify({ id: [id] }));
-    const { body } = await api(grist, "GET", `/tables/Interventions/records?filter=${filter}`);
+    type Records = { records: Array<{ id: number; fields: Record<string, unknown> }> };
+    const read = await api(grist, "GET", `/tables/Interventions/records?filter=${filter}`);
+    const body = read.body as Records;
     assert.equal(body.records.length, 1);
-    assert.equal(body.records[0].id, id);
-    assert.equal("manualSort" in body.records[0].fields, false);
-    assert.equal(body.records[0].fields.ID2, "INT-100");
+    assert.equal(body.records[0]?.id, id);
+    assert.equal("manualSort" in (body.records[0]?.fields ?? {}), false);
+    assert.equal(body.records[0]?.fields.ID2, "INT-100");
     const hidden = await api(
       grist,
       "GET",
       `/tables/Interventions/records?hidden=true&filter=${filter}`,
     );
-    assert.equal(hidden.body.records[0].fields.manualSort, id);
+    assert.equal((hidden.body as Records).records[0]?.fields.manualSort, id);
   });
 
   it("sends nothing when a row is deleted: Grist has no delete event", async () => {
