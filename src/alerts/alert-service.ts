@@ -68,7 +68,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
       ? {
           lease: {
             // An instance that does not hold the lease runs no Matrix session: another does.
-            async runExclusive(fn: (signal: AbortSignal) => Promise<void>) {
+            async runExclusive<T>(fn: (signal: AbortSignal) => Promise<T>) {
               let held = false;
               const result = await lease.runExclusive((signal) => {
                 held = true;

@@ -421,7 +421,7 @@ describe("alert dispatcher", () => {
     await commitWithAlerts(store, [gristRow(40, { Priorite: "Urgente" })], planner());
     let holder = false;
     const lease = {
-      runExclusive: async (fn: (signal: AbortSignal) => Promise<void>) =>
+      runExclusive: async <T>(fn: (signal: AbortSignal) => Promise<T>) =>
         holder ? fn(new AbortController().signal) : undefined,
     };
     const dispatcher = dispatcherFor(store, { lease });

@@ -8,7 +8,9 @@
  * delivery key (the receiver can).
  */
 
+import { type Log, silentLog } from "../log/log.ts";
 import { type BackoffOptions, backoffDelayMs } from "../retry/backoff.ts";
+import type { Lease } from "../store/lease.ts";
 import type { Outbox, OutboxItem } from "../store/outbox.ts";
 import { type DeliveryOutcome, failure } from "./delivery.ts";
 import { type AlertMetrics, noopAlertMetrics } from "./metrics.ts";
@@ -17,20 +19,10 @@ import { AlertPayloadSchema } from "./payload.ts";
 import type { AlertSender } from "./senders.ts";
 
 /** Several relays share one Redis outbox (issue 4/6): only the lease holder sends. */
-export interface AlertLease {
-  /**
-   * Runs `fn` if this instance holds the lease; otherwise does nothing. `signal` aborts when
-   * the lease is lost meanwhile: no new alert is started after that.
-   */
-  runExclusive(fn: (signal: AbortSignal) => Promise<void>): Promise<unknown>;
-}
+/** The relay's one lease interface: no new alert is started once `signal` aborts. */
+export type AlertLease = Lease;
 
-/** The subset of pino the dispatcher uses. */
-export interface AlertLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
+export type AlertLogger = Log;
 
 export interface AlertDispatcherOptions {
   outbox: Outbox;
@@ -60,7 +52,7 @@ export interface AlertDispatcherOptions {
   random?: () => number;
 }
 
-const silentLogger: AlertLogger = { info() {}, warn() {}, error() {} };
+const silentLogger: AlertLogger = silentLog;
 
 /** Resolves after `ms`, or as soon as `signal` aborts. */
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

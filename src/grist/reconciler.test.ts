@@ -47,7 +47,7 @@ class RecordingSink implements RowSink {
   }
 }
 
-const silent = { info() {}, warn() {}, debug() {} };
+const silent = { info() {}, warn() {}, debug() {}, error() {} };
 
 describe("Reconciler", () => {
   let grist: GristDouble;

@@ -6,6 +6,8 @@
  * unchanged row never produces an event.
  */
 import type { ColumnMapping } from "../domain/column-mapping.ts";
+import type { Log } from "../log/log.ts";
+import type { Lease } from "../store/lease.ts";
 import type { GristClient } from "./rest-client.ts";
 
 export type ReconcileSource = "sync" | "reconciliation";
@@ -35,10 +37,7 @@ export interface RowSink {
 }
 
 /** Holds the deployment-wide right to reconcile (Redis lease, issue 4/6). */
-export interface Lease {
-  /** Runs `fn` if this instance holds the lease; undefined otherwise. */
-  runExclusive<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T | undefined>;
-}
+export type { Lease };
 
 export interface ReconcileResult {
   /** ISO time the run ended. */
@@ -52,11 +51,7 @@ export interface ReconcileResult {
   error: string | null;
 }
 
-export interface ReconcilerLogger {
-  info(details: object, message: string): void;
-  warn(details: object, message: string): void;
-  debug(details: object, message: string): void;
-}
+export type ReconcilerLogger = Log;
 
 export interface ReconcilerOptions {
   client: Pick<GristClient, "fetchRecords" | "docId">;

@@ -5,22 +5,11 @@
  */
 import type { Socket } from "node:net";
 import type { RelayEvent } from "../domain/events.ts";
+import type { CloseReason } from "../metrics/metrics.ts";
 import type { StreamFormat } from "./encoded-event.ts";
 import { isUnfiltered, type RecordFilter } from "./record-filter.ts";
 
-/**
- * `slow`: its queue passed the bound; `stalled`: its socket accepted nothing for too long;
- * `gap`: the hub missed events, the subscriber comes back through the reset path.
- */
-export type CloseReason =
-  | "client"
-  | "gap"
-  | "slow"
-  | "stalled"
-  | "expired"
-  | "shutdown"
-  | "error"
-  | "replaced";
+export type { CloseReason };
 
 const OWNER = Symbol("grist-realtime.subscriber");
 type OwnedSocket = Socket & { [OWNER]?: Subscriber };

@@ -2,7 +2,21 @@
  * The metrics seam: the relay reports through this interface; Prometheus is one
  * implementation, `NOOP_METRICS` another (tests, tools).
  */
-import type { CloseReason } from "../hub/subscriber.ts";
+/**
+ * Why a stream ended; the hub reports it, the metrics count it. Defined here, not in the hub,
+ * so metrics and hub do not import each other. `slow`: its queue passed the bound; `stalled`:
+ * its socket accepted nothing for too long; `gap`: the hub missed events, the subscriber comes
+ * back through the reset path.
+ */
+export type CloseReason =
+  | "client"
+  | "gap"
+  | "slow"
+  | "stalled"
+  | "expired"
+  | "shutdown"
+  | "error"
+  | "replaced";
 
 export interface Metrics {
   subscriberOpened(): void;

@@ -1,8 +1,7 @@
 /** Prometheus implementation of `Metrics`, on its own registry (no global state). */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { AlertMetrics } from "../alerts/metrics.ts";
-import type { CloseReason } from "../hub/subscriber.ts";
-import type { Metrics } from "./metrics.ts";
+import type { CloseReason, Metrics } from "./metrics.ts";
 
 export class PrometheusMetrics implements Metrics, AlertMetrics {
   readonly registry = new Registry();

@@ -9,17 +9,14 @@
  * whenever it is idle, so the hang is seen without traffic and recovery without a restart.
  */
 import { createClient, ErrorReply } from "redis";
+import { type Log, silentLog } from "../log/log.ts";
 import { backoffDelayMs } from "../retry/backoff.ts";
 import { StoreUnavailableError } from "./store-unavailable.ts";
 
-/** The subset of pino the Redis code uses. */
-export interface RedisLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+/** The relay's one logger interface, under the name the Redis code knows it by. */
+export type RedisLogger = Log;
 
-export const silentLogger: RedisLogger = { info() {}, warn() {}, error() {} };
+export const silentLogger: RedisLogger = silentLog;
 
 export interface RedisConnectionOptions {
   /** `redis://[[user]:password@]host[:port][/db]`; never logged, it may carry a password. */

@@ -13,6 +13,7 @@
 
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import type { Lease } from "./lease.ts";
 import { RedisConnection, type RedisLogger, silentLogger } from "./redis-connection.ts";
 import { DEFAULT_KEY_PREFIX } from "./redis-keys.ts";
 import { LuaScript } from "./redis-script.ts";
@@ -49,7 +50,7 @@ export interface RedisLeaseOptions {
   logger?: RedisLogger;
 }
 
-export class RedisLease {
+export class RedisLease implements Lease {
   readonly #key: string;
   readonly #token: string;
   readonly #ttlMs: number;
