@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, afterEach, beforeEach, describe, it } from "node:test";
 import { commitWithAlerts, gristRow, manualClock } from "../../test/support/alerts/events.ts";
 import {
+  acceptedSends,
   type FakeHomeserver,
   startFakeHomeserver,
 } from "../../test/support/alerts/fake-homeserver.ts";
@@ -99,6 +100,7 @@ describe("alert dispatcher", () => {
     await commitWithAlerts(store, [row], plan); // Grist redelivers the same batch
     await dispatcher.runOnce();
 
+    assert.equal(acceptedSends(homeserver).length, 1, "one request reached the homeserver");
     assert.equal(homeserver.messages.length, 1);
     const [message] = homeserver.messages;
     assert.equal(message?.roomId, ROOM);
@@ -362,6 +364,11 @@ describe("alert dispatcher", () => {
       await restarted.runOnce();
     }
     assert.deepEqual(await second.counts(), { pending: 0, sent: 3, failed: 0 });
+    // INT-021 reached the room twice (before the crash, after the restart), with the same
+    // txnId, so Matrix keeps one: the once-only rests on the txnId, not on the fake.
+    const sends = acceptedSends(homeserver);
+    assert.equal(sends.length, 4);
+    assert.equal(new Set(sends.map((r) => r.url)).size, 3);
     assert.deepEqual(
       homeserver.messages.map((m) => String(m.content.body).split("\n")[0]).sort(),
       ["INT-021", "INT-022", "INT-023"].map((ref) => `🚨 Intervention urgente : ${ref}`),

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { startFakeHomeserver } from "../../test/support/alerts/fake-homeserver.ts";
+import { acceptedSends, startFakeHomeserver } from "../../test/support/alerts/fake-homeserver.ts";
 import { gristRow, startTestRelay } from "../../test/support/test-relay.ts";
 
 const ROOM = "!astreinte:tchap.test";
@@ -61,7 +61,7 @@ describe("alerts sent by the relay", () => {
     const deadline = Date.now() + 5000;
     while (homeserver.messages.length < 1 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
-    assert.equal(homeserver.messages.length, 1, "one alert for the one urgent row");
+    assert.equal(acceptedSends(homeserver).length, 1, "one alert for the one urgent row");
     const content = homeserver.messages[0]?.content as {
       msgtype: string;
       body: string;
@@ -91,6 +91,8 @@ describe("alerts sent by the relay", () => {
       .map((m) => /INT-\d+/.exec(String(m.content.body))?.[0])
       .sort();
     assert.deepEqual(references, ["INT-001", "INT-002", "INT-003"], "each alert exactly once");
+    // Counted as requests the homeserver accepted, not as messages it deduplicated.
+    assert.equal(acceptedSends(homeserver).length, 3);
     const status = (await (await fetch(`${relay.url}/api/alerts`)).json()) as {
       counts: { sent: number; pending: number };
     };

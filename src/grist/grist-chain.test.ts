@@ -150,7 +150,17 @@ describe("Grist → relay, end to end against the Grist double", () => {
 
   it("emits nothing when reconciliation finds Grist and the relay in agreement", async () => {
     const before = stream.messages.length;
-    await new Promise((r) => setTimeout(r, 800));
+    // Proof a reconciliation ran meanwhile (two, so one started after `before`): without it,
+    // "nothing emitted" would also hold if reconciliation had stopped.
+    const state = relay.relay.state;
+    const seen = new Set([state.lastReconciliation]);
+    const deadline = Date.now() + 5000;
+    while (seen.size < 3 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      seen.add(state.lastReconciliation);
+    }
+    assert.equal(seen.size, 3, "two reconciliations ran");
+    assert.equal(state.lastReconciliation?.ok, true);
     assert.equal(stream.messages.length, before);
   });
 });

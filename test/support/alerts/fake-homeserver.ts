@@ -351,3 +351,13 @@ export async function startFakeHomeserver(options: FakeHomeserverOptions): Promi
       }),
   };
 }
+
+/**
+ * The room sends the homeserver accepted, one per request, duplicates included: what "exactly
+ * once" tests count, since `messages` has already dropped a repeated txnId as Matrix does.
+ */
+export function acceptedSends(homeserver: Pick<FakeHomeserver, "requests">): RequestLogEntry[] {
+  return homeserver.requests.filter(
+    (r) => r.method === "PUT" && r.url.includes("/send/") && r.status === 200,
+  );
+}
