@@ -40,7 +40,7 @@ async function relays(
 ): Promise<RelayProcess[]> {
   const prefix = uniqueTestPrefix();
   prefixes.push([redisUrl, prefix]);
-  const started = await Promise.all(
+  const settled = await Promise.allSettled(
     Array.from({ length: count }, (_, i) =>
       startRelayProcess({
         STORE: "redis",
@@ -52,7 +52,12 @@ async function relays(
       }),
     ),
   );
+  // Every relay that started is killed by `after`, even when another one failed to start:
+  // a live child left out of `running` kept the file alive until the runner's timeout.
+  const started = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   running.push(...started);
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) throw failed.reason;
   return started;
 }
 

@@ -16,9 +16,15 @@ export interface RelayProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Starts a relay and resolves once it logs its URL. The bound is generous because `npm test`
+ * runs files in parallel on shared machines, where three relays starting at once next to a
+ * 2,000-client storm took more than 15 s; a relay that does not start in time is killed, so
+ * it cannot keep the test file alive.
+ */
 export async function startRelayProcess(
   env: Record<string, string>,
-  timeoutMs = 15_000,
+  timeoutMs = 60_000,
 ): Promise<RelayProcess> {
   const child = spawn(process.execPath, [MAIN, "serve"], {
     // No drain by default: only the drain test needs one, and it would add seconds to every
@@ -37,7 +43,10 @@ export async function startRelayProcess(
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start:\n${output}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`relay did not start in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     const check = () => {
       const match = /"url":"(http:\/\/[^"]+)","store"/.exec(output);
       if (match?.[1]) {
