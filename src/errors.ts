@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   RELAY_ERR_BAD_QUERY: 400,
   /** The request could not be parsed as HTTP (Node's parser refused it). */
   RELAY_ERR_BAD_REQUEST: 400,
+  /** `POST /auth/session`: a token longer than a browser keeps in a cookie. */
+  RELAY_ERR_TOKEN_TOO_LONG_FOR_COOKIE: 400,
   RELAY_ERR_UNAUTHORIZED: 401,
   RELAY_ERR_WEBHOOK_SECRET: 401,
   RELAY_ERR_FORBIDDEN: 403,

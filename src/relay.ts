@@ -27,6 +27,7 @@ import { registerAlertRoutes } from "./http/routes/alerts.ts";
 import { registerApiRoutes } from "./http/routes/api.ts";
 import { gristAuthRoutes } from "./http/routes/grist-auth.ts";
 import { registerHealthRoutes } from "./http/routes/health.ts";
+import { registerSessionRoutes } from "./http/routes/session.ts";
 import { registerStreamRoutes } from "./http/routes/streams.ts";
 import { registerWebApp } from "./http/routes/web-app.ts";
 import { registerWebhookRoutes } from "./http/routes/webhooks.ts";
@@ -286,6 +287,8 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
     authorize,
     ...(alerts ? { onRetried: () => alerts.wake() } : {}),
   });
+  // Without auth there is no token to keep: the route is absent (404) and the page skips it.
+  if (verifier) registerSessionRoutes(app, { verifier });
   if (config.GRIST_URL && config.GRIST_DOC_ID && config.AUTH_JWT_SECRET) {
     // The widget trades its Grist access token for a short relay token (HS256, signed here).
     const secret = config.AUTH_JWT_SECRET;
@@ -310,6 +313,7 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
     retryMs: config.RETRY_MS,
     title: config.DASHBOARD_TITLE,
     gristUrl: config.GRIST_URL ?? null,
+    authRequired: config.authEnabled,
   });
 
   const retention = {

@@ -12,11 +12,15 @@ export function createAuthorize(verifier: TokenVerifier | null): Authorize {
     // No auth configured: config refused to start unless the relay listens on loopback (or
     // the operator explicitly accepted a public unauthenticated relay).
     if (!verifier) return LOCAL_OPERATOR;
-    const token = tokenFromRequest(request.headers, request.query as Record<string, unknown>);
+    const token = tokenFromRequest(
+      request.method,
+      request.headers,
+      request.query as Record<string, unknown>,
+    );
     if (!token)
       throw new RelayError(
         "RELAY_ERR_UNAUTHORIZED",
-        "jeton manquant (en-tête Authorization, paramètre token ou cookie)",
+        "jeton manquant (en-tête Authorization, paramètre token, ou cookie sur GET)",
       );
     const principal = await verifier(token);
     if (!hasRole(principal, minimum)) {

@@ -36,6 +36,7 @@ const baseOptions: Omit<WebAppOptions, "distDir"> = {
   title: "Interventions — Marseille",
   gristUrl: "https://grist.example.gouv.fr/",
   retryMs: 2_000,
+  authRequired: true,
 };
 
 async function appFor(options: WebAppOptions): Promise<FastifyInstance> {
@@ -196,6 +197,7 @@ describe("registerWebApp", () => {
       retryMs: 2_000,
       title: "Interventions — Marseille",
       gristUrl: "https://grist.example.gouv.fr/",
+      authRequired: true,
     });
   });
 

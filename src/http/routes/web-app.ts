@@ -1,7 +1,8 @@
 /**
  * Serves the dashboard built into `web/dist` (`npm run build:web`): the standalone page at `/`,
  * the Grist custom widget at `/widget/` with its manifest, hashed assets under `/assets/`, and
- * `/app-config.json` (what the page needs to know: tiles, heartbeat, title, Grist URL).
+ * `/app-config.json` (what the page needs to know: tiles, heartbeat, title, Grist URL, whether
+ * a token is required).
  *
  * Files are read once into memory (a few hundred kilobytes) with gzip and brotli copies, and
  * looked up by exact path: a request path is never joined to a filesystem path, so `..` and
@@ -28,6 +29,8 @@ export interface WebAppOptions {
   gristUrl: string | null;
   /** The SSE `retry:` hint (ms), which EventSource hides from scripts. Defaults to 3000. */
   retryMs?: number;
+  /** Whether streams need a token: the widget learns it here instead of from a 401. */
+  authRequired: boolean;
 }
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -190,6 +193,7 @@ export function registerWebApp(app: FastifyInstance, options: WebAppOptions): vo
     retryMs: options.retryMs ?? 3_000,
     title: options.title,
     gristUrl: options.gristUrl,
+    authRequired: options.authRequired,
   };
 
   let build: Promise<Build | null> = loadBuild(options.distDir);
