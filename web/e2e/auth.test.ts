@@ -1,6 +1,7 @@
 /**
  * Standalone page on a relay that requires tokens: the link's `?token=` is taken once, kept for
- * the tab and removed from the address bar; "État du relais" shows for admins only.
+ * the tab and removed from the address bar; the relay keeps it in an HttpOnly cookie so the
+ * stream's URL carries none; "État du relais" shows for admins only.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -68,6 +69,65 @@ describe("standalone page with authentication", () => {
     // Give the status call time to answer 403.
     await view.page.waitForTimeout(500);
     assert.equal(await view.page.isHidden(".relay"), true);
+  });
+
+  it("opens /events without the token in its URL: the relay keeps it in an HttpOnly cookie", async () => {
+    const supervisor = await mintToken({ secret: SECRET, role: "supervisor", ttlSeconds: 600 });
+    const view = await openPage(browser, "about:blank");
+    opened.push(view);
+    const streams: string[] = [];
+    const sessions: number[] = [];
+    view.page.on("request", (request) => {
+      if (new URL(request.url()).pathname === "/events") streams.push(request.url());
+    });
+    view.page.on("response", (response) => {
+      if (new URL(response.url()).pathname === "/auth/session") sessions.push(response.status());
+    });
+    await view.page.goto(`${relay.url}/?token=${supervisor}`);
+    await waitForLive(view.page);
+    // Live means events flow: one sent now reaches the page through that stream.
+    await relay.postWebhook([row(2, { ID2: "INT-202", Statut: "Bloqué" })]);
+    await view.page.waitForFunction(() =>
+      document.querySelector(".toasts")?.textContent?.includes("INT-202"),
+    );
+    assert.deepEqual(sessions, [200]);
+    assert.ok(streams.length >= 1);
+    for (const url of streams) {
+      assert.equal(new URL(url).searchParams.has("token"), false, url);
+      assert.equal(url.includes(supervisor), false, url);
+    }
+    const cookie = (await view.context.cookies(relay.url)).find(
+      (candidate) => candidate.name === "grist_realtime_token",
+    );
+    assert.equal(cookie?.value, supervisor);
+    assert.equal(cookie?.httpOnly, true);
+    assert.equal(cookie?.sameSite, "Strict");
+    // HttpOnly: the page's scripts cannot read it.
+    assert.equal(await view.page.evaluate(() => document.cookie), "");
+    assert.deepEqual(view.errors, []);
+  });
+
+  it("falls back to the token in the stream's URL when no session can be opened", async () => {
+    const viewer = await mintToken({ secret: SECRET, role: "viewer", ttlSeconds: 600 });
+    const view = await openPage(browser, "about:blank");
+    opened.push(view);
+    // An older relay without /auth/session.
+    await view.context.route("**/auth/session", (route) =>
+      route.fulfill({
+        status: 404,
+        contentType: "application/json",
+        body: '{"error":{"code":"RELAY_ERR_NOT_FOUND","message":"aucune route"}}',
+      }),
+    );
+    const streams: string[] = [];
+    view.page.on("request", (request) => {
+      if (new URL(request.url()).pathname === "/events") streams.push(request.url());
+    });
+    await view.page.goto(`${relay.url}/?token=${viewer}`);
+    await waitForLive(view.page);
+    assert.ok(streams.length >= 1);
+    assert.equal(new URL(streams.at(-1) ?? "").searchParams.get("token"), viewer);
+    assert.deepEqual(await view.context.cookies(relay.url), []);
   });
 
   it("says the token is missing instead of pretending to be live", async () => {

@@ -113,8 +113,8 @@ describe("Grist widget on a relay that requires authentication", () => {
         plain(await limited.page.textContent(".conn__label")),
         /^Hors ligne — accès complet au document requis/,
       );
-      // Only the probe that tells whether the relay requires a token was refused.
-      assert.deepEqual(refused, ["/api/events"]);
+      // /app-config.json said a token is required: no probe, nothing refused.
+      assert.deepEqual(refused, []);
       assert.deepEqual(streams, []);
       assert.equal(await limited.page.locator(".offline:not([hidden])").count(), 0);
     } finally {
@@ -171,10 +171,42 @@ describe("Grist widget on a relay that requires authentication", () => {
     await relay.postWebhook([row(1, { ID2: "INT-101", Statut: "Bloqué" })]);
     await view.page.waitForSelector(".toast");
     assert.match(plain(await view.page.textContent(".toasts")), /INT-101/);
-    // A viewer's token: no "État du relais" request the relay would refuse, and no 401 but the
-    // probe that found out a token is needed.
-    assert.deepEqual(refused, ["/api/events"]);
+    // A viewer's token: no "État du relais" request the relay would refuse, and no 401 at all
+    // (the relay's config says a token is needed, no probe has to find out).
+    assert.deepEqual(refused, []);
     assert.equal(await view.page.locator(".relay:not([hidden])").count(), 0);
     assert.deepEqual(view.errors, []);
+  });
+  it("on an older relay whose config does not say, finds out with one probe", async () => {
+    const access = grist.mintAccessToken(DOC, "supervisor", { readOnly: true });
+    const older = await openPage(browser, "about:blank", {
+      initScript: gristDoubleScript({ token: access.token, baseUrl: access.baseUrl }),
+    });
+    try {
+      await older.context.route("**/app-config.json", async (route) => {
+        const config = (await (await route.fetch()).json()) as Record<string, unknown>;
+        delete config.authRequired;
+        await route.fulfill({ json: config });
+      });
+      const refused: string[] = [];
+      older.page.on("response", (response) => {
+        if (response.status() === 401) refused.push(new URL(response.url()).pathname);
+      });
+      await older.page.goto(`${relay.url}/widget/`);
+      await older.page.waitForFunction(
+        () =>
+          (window as unknown as { __gristDouble: { readyCalls: unknown[] } }).__gristDouble
+            .readyCalls.length === 1,
+      );
+      const requiredAccess = await older.page.evaluate(
+        () =>
+          (window as unknown as { __gristDouble: { readyCalls: { requiredAccess: string }[] } })
+            .__gristDouble.readyCalls[0]?.requiredAccess,
+      );
+      assert.equal(requiredAccess, "full");
+      assert.deepEqual(refused, ["/api/events"]);
+    } finally {
+      await older.context.close();
+    }
   });
 });

@@ -5,6 +5,7 @@
 import { appRoot, loadAppConfig, probeAuth } from "./app/bootstrap.ts";
 import { createDashboard } from "./app/dashboard.ts";
 import { staleAfterMs } from "./core/connection-status.ts";
+import { openCookieSession } from "./net/cookie-session.ts";
 import { createRelayApi } from "./net/relay-api.ts";
 import { startRelayStream } from "./net/relay-stream.ts";
 import { adoptTokenFromUrl } from "./net/session-token.ts";
@@ -30,7 +31,15 @@ async function main() {
 
   const stream = startRelayStream({
     eventsUrl: api.url("events"),
-    tokenSource: api.tokenSource,
+    // The token for the stream's URL, asked before each connection: none when the relay keeps
+    // it in a cookie. The session is reopened each time, so this tab's token is the one in the
+    // cookie even if another tab (another token) set it since, or it was dropped.
+    async tokenSource() {
+      if (!token || config.authRequired === false) return null;
+      const session = await openCookieSession(api.url("auth/session"), token);
+      // Refused: the token is expired or wrong, and a URL would only add it to proxy logs.
+      return session === "unavailable" ? token : null;
+    },
     baseDelayMs: config.retryMs,
     capDelayMs: MAX_RETRY_DELAY_MS,
     staleAfterMs: staleAfterMs(config.heartbeatMs),

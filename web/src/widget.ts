@@ -44,6 +44,7 @@ declare global {
   }
 }
 
+/** For a relay older than `authRequired` in /app-config.json: one request that may answer 401. */
 async function relayRequiresAuth(api: RelayApi): Promise<boolean> {
   try {
     const answer = await Promise.race([
@@ -145,7 +146,12 @@ async function main() {
   });
   const notices = createNotices((message) => dashboard.setNotice(message));
 
-  const [needsToken, grist] = await Promise.all([relayRequiresAuth(api), loadGristApi(config)]);
+  // The relay says in its config whether it needs a token; only an older relay that does not is
+  // asked with a request that answers 401 when it does.
+  const [needsToken, grist] = await Promise.all([
+    config.authRequired ?? relayRequiresAuth(api),
+    loadGristApi(config),
+  ]);
   const useRelayRecords = !grist;
   let started = false;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;

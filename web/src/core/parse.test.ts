@@ -109,6 +109,13 @@ describe("parseAppConfig", () => {
     assert.equal(config.tileUrl, "https://tiles.example/{z}/{x}/{y}.png");
     assert.equal(config.gristUrl, null);
   });
+
+  it("reads whether the relay requires a token, and knows nothing when an older relay is silent", () => {
+    assert.equal(parseAppConfig({ authRequired: true }).authRequired, true);
+    assert.equal(parseAppConfig({ authRequired: false }).authRequired, false);
+    assert.equal(parseAppConfig({}).authRequired, null);
+    assert.equal(parseAppConfig({ authRequired: "true" }).authRequired, null);
+  });
 });
 
 describe("parseRelayStatus", () => {

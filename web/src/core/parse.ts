@@ -127,6 +127,8 @@ export interface AppConfig {
   retryMs: number;
   title: string;
   gristUrl: string | null;
+  /** Whether the relay requires a token; null when an older relay does not say. */
+  authRequired: boolean | null;
 }
 
 export const DEFAULT_APP_CONFIG: Readonly<AppConfig> = Object.freeze({
@@ -136,6 +138,7 @@ export const DEFAULT_APP_CONFIG: Readonly<AppConfig> = Object.freeze({
   retryMs: 2_000,
   title: "Interventions en temps réel",
   gristUrl: null,
+  authRequired: null,
 });
 
 /** Missing or odd values fall back to defaults: a half-configured relay still shows a page. */
@@ -151,6 +154,7 @@ export function parseAppConfig(value: unknown): AppConfig {
     retryMs: positive(input.retryMs, DEFAULT_APP_CONFIG.retryMs),
     title: text(input.title, DEFAULT_APP_CONFIG.title),
     gristUrl: typeof input.gristUrl === "string" && input.gristUrl ? input.gristUrl : null,
+    authRequired: typeof input.authRequired === "boolean" ? input.authRequired : null,
   };
 }
 

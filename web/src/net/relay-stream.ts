@@ -87,7 +87,8 @@ export function startRelayStream(options: RelayStreamOptions): RelayStream {
     if (lastEventId !== null) url.searchParams.set("lastEventId", lastEventId);
     // EventSource hides `:` comments; a named heartbeat event proves the stream is alive.
     url.searchParams.set("heartbeat", "event");
-    // EventSource cannot send headers: the relay accepts the JWT as a query parameter.
+    // EventSource cannot send headers: without a cookie session (the widget, an older relay),
+    // the relay accepts the JWT as a query parameter.
     if (token) url.searchParams.set("token", token);
     const es = new EventSource(url);
     source = es;
