@@ -5,6 +5,7 @@
  */
 import type { DeliveryOutcome } from "../delivery.ts";
 import type { MatrixMessageContent } from "../message.ts";
+import type { CrossSigningOutcome } from "./cross-signing.ts";
 import type { MatrixSessionOptions } from "./session.ts";
 import { type RpcWorker, startRpcWorker } from "./worker-rpc.ts";
 
@@ -12,6 +13,8 @@ export type MatrixSessionHostOptions = Omit<MatrixSessionOptions, "fetch" | "onE
 
 export interface EncryptingSession {
   readonly deviceId: string;
+  /** Whether the device is cross-signed by its account, as the start found or made it. */
+  readonly crossSigning: CrossSigningOutcome | null;
   isRoomEncrypted(roomId: string): Promise<boolean | null>;
   send(roomId: string, txnId: string, content: MatrixMessageContent): Promise<DeliveryOutcome>;
   stop(): Promise<void>;
@@ -21,8 +24,9 @@ export async function startMatrixSession(
   options: MatrixSessionHostOptions,
 ): Promise<EncryptingSession> {
   const worker: RpcWorker = startRpcWorker(new URL("./session-worker.ts", import.meta.url));
+  let crossSigning: CrossSigningOutcome | null;
   try {
-    await worker.call("start", options);
+    crossSigning = await worker.call<CrossSigningOutcome | null>("start", options);
   } catch (error) {
     await worker.terminate();
     throw error;
@@ -30,6 +34,7 @@ export async function startMatrixSession(
   let stopped: Promise<void> | null = null;
   return {
     deviceId: options.deviceId,
+    crossSigning,
     isRoomEncrypted: (roomId) => worker.call("isRoomEncrypted", roomId),
     send: (roomId, txnId, content) => worker.call("send", { roomId, txnId, content }),
     stop() {

@@ -14,7 +14,7 @@ serveRpc({
   async start(options: Omit<MatrixSessionOptions, "fetch" | "onError">) {
     session = new MatrixSession(options);
     await session.start();
-    return session.deviceId;
+    return session.crossSigning;
   },
   isRoomEncrypted: (roomId: string) => current().isRoomEncrypted(roomId),
   send: ({

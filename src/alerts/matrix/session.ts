@@ -12,6 +12,11 @@ import { stat } from "node:fs/promises";
 import type { MatrixClient } from "matrix-js-sdk";
 import { type DeliveryOutcome, failure } from "../delivery.ts";
 import type { MatrixMessageContent } from "../message.ts";
+import {
+  type CrossSigningOutcome,
+  type CrossSigningSecrets,
+  ensureCrossSigned,
+} from "./cross-signing.ts";
 import { sendErrorToFailure } from "./send-error.ts";
 import {
   deleteDatabases,
@@ -32,6 +37,8 @@ export interface MatrixSessionOptions {
   storeFile: string;
   /** Secret the store key is derived from (TCHAP_STORE_KEY). */
   storeSecret: string;
+  /** Password or recovery key to cross-sign the device with, once (see cross-signing.ts). */
+  crossSigning?: CrossSigningSecrets;
   fetch?: typeof fetch;
   /** Waits for the first sync at most this long; defaults to 30 000 ms. */
   startTimeoutMs?: number;
@@ -59,6 +66,8 @@ export class MatrixSession {
   private client: MatrixClient | null = null;
   private persistTimer: NodeJS.Timeout | null = null;
   private persisting: Promise<void> = Promise.resolve();
+  /** What the start found or did about cross-signing; null before `start`. */
+  crossSigning: CrossSigningOutcome | null = null;
 
   constructor(options: MatrixSessionOptions) {
     this.options = options;
@@ -78,12 +87,27 @@ export class MatrixSession {
     await deleteDatabases(this.prefix);
     const saved = await readSnapshotFile(this.options.storeFile, this.keys.fileKey);
     if (saved) await restoreDatabases(saved);
+    const recoveryKey = this.options.crossSigning?.recoveryKey;
+    const { decodeRecoveryKey } = await import("matrix-js-sdk/lib/crypto-api/index.js");
     const client = sdk.createClient({
       baseUrl: this.options.homeserverUrl,
       accessToken: this.options.accessToken,
       userId: this.options.userId,
       deviceId: this.options.deviceId,
       logger: SILENT,
+      // Secret storage asks for its key only when reading an identity published elsewhere.
+      ...(recoveryKey
+        ? {
+            cryptoCallbacks: {
+              getSecretStorageKey: async ({ keys }: { keys: Record<string, unknown> }) => {
+                const keyId = Object.keys(keys)[0];
+                return keyId
+                  ? ([keyId, decodeRecoveryKey(recoveryKey)] as [string, Uint8Array<ArrayBuffer>])
+                  : null;
+              },
+            },
+          }
+        : {}),
       ...(this.options.fetch ? { fetchFn: this.options.fetch } : {}),
     });
     this.client = client;
@@ -110,6 +134,8 @@ export class MatrixSession {
       pendingEventOrdering: sdk.PendingEventOrdering.Detached,
     });
     await ready;
+    this.crossSigning = await ensureCrossSigned(client, this.options.crossSigning ?? {});
+    // Saved at once: new cross-signing keys exist only in this store until then.
     await this.persistNow();
   }
 

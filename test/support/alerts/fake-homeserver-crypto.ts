@@ -3,6 +3,7 @@
  * "Cross-signing"): device and one-time keys, key queries and claims, to-device messages, and
  * the cross-signing uploads, the first behind user-interactive auth with the account password.
  */
+import { randomBytes } from "node:crypto";
 import { type Caller, error, ok, type Reply } from "./fake-homeserver.ts";
 import type { HomeserverState } from "./fake-homeserver-state.ts";
 
@@ -10,6 +11,13 @@ const CLIENT = "/_matrix/client/v3";
 const TO_DEVICE = /^\/_matrix\/client\/v3\/sendToDevice\/([^/]+)\/([^/]+)$/;
 
 type Json = Record<string, unknown>;
+
+export interface CryptoOptions {
+  /** user id → account password, for the user-interactive auth of cross-signing uploads. */
+  passwords: Record<string, string>;
+  /** Accept a user's first cross-signing upload without auth, as MSC3967 servers do. */
+  firstUploadWithoutAuth?: boolean;
+}
 
 function parse(body: Buffer | null): Json | null {
   if (body === null) return null;
@@ -27,7 +35,7 @@ export async function handleCrypto(
   method: string,
   path: string,
   readBody: () => Promise<Buffer | null>,
-  passwords: Record<string, string> = {},
+  options: CryptoOptions = { passwords: {} },
 ): Promise<Reply | null> {
   const isPost = method === "POST";
   if (isPost && path === `${CLIENT}/keys/upload`) {
@@ -81,29 +89,37 @@ export async function handleCrypto(
   if (isPost && path === `${CLIENT}/keys/device_signing/upload`) {
     const body = parse(await readBody());
     if (!body) return error(400, "M_NOT_JSON", "Content not JSON.");
+    const firstTime = !state.crossSigning.has(caller.userId);
+    // Spec v1.11+ (MSC3967): a first upload may go without auth; replacing keys never does.
+    if (firstTime && options.firstUploadWithoutAuth) {
+      state.uploadCrossSigning(caller.userId, body);
+      return ok({});
+    }
     const auth = (body.auth ?? {}) as Json;
     const identifier = (auth.identifier ?? {}) as Json;
-    const firstTime = !state.crossSigning.has(caller.userId);
-    // Uploading keys for the first time needs no auth on some servers; replacing them always
-    // does. This fake always asks, like Synapse does for replacement.
-    const password = passwords[caller.userId];
+    const password = options.passwords[caller.userId];
+    // Spec "User-interactive authentication API": a stage answers the session the 401 gave.
+    const knownSession = typeof auth.session === "string" && state.uiaSessions.has(auth.session);
     const authenticated =
+      knownSession &&
       auth.type === "m.login.password" &&
       (identifier.user === caller.userId || auth.user === caller.userId) &&
       password !== undefined &&
       auth.password === password;
     if (!authenticated) {
+      const session = knownSession ? String(auth.session) : `uia${randomBytes(8).toString("hex")}`;
+      state.uiaSessions.add(session);
       return {
         status: 401,
         body: {
           flows: [{ stages: ["m.login.password"] }],
           params: {},
-          session: "fake-uia",
+          session,
           ...(auth.type ? { errcode: "M_FORBIDDEN", error: "Invalid password" } : {}),
-          first_time: firstTime,
         },
       };
     }
+    state.uiaSessions.delete(String(auth.session));
     state.uploadCrossSigning(caller.userId, body);
     return ok({});
   }

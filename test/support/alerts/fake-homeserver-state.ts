@@ -39,6 +39,8 @@ export class HomeserverState {
   readonly deviceKeyChanges = new Map<string, number>();
   /** user → cross-signing keys (`master`, `self_signing`, `user_signing`). */
   readonly crossSigning = new Map<string, Record<string, Record<string, unknown>>>();
+  /** Sessions of user-interactive auth handed out by 401 answers, not yet completed. */
+  readonly uiaSessions = new Set<string>();
   private readonly oneTimeKeys = new Map<string, Map<string, unknown>>();
   private readonly fallbackKeys = new Map<string, Map<string, unknown>>();
   private readonly waiters = new Set<() => void>();

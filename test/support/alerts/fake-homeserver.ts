@@ -35,6 +35,8 @@ export interface FakeHomeserverOptions {
   rooms: Record<string, FakeRoom>;
   /** user id → account, for `POST /login`. */
   accounts?: Record<string, FakeAccount>;
+  /** A first cross-signing upload needs no auth (MSC3967); default false, like older Synapse. */
+  firstCrossSigningUploadWithoutAuth?: boolean;
 }
 
 export interface ReceivedMessage {
@@ -289,14 +291,10 @@ export async function startFakeHomeserver(options: FakeHomeserverOptions): Promi
     const passwords = Object.fromEntries(
       Object.entries(options.accounts ?? {}).map(([userId, account]) => [userId, account.password]),
     );
-    const crypto = await handleCrypto(
-      state,
-      caller,
-      method,
-      path,
-      () => readBody(request),
+    const crypto = await handleCrypto(state, caller, method, path, () => readBody(request), {
       passwords,
-    );
+      firstUploadWithoutAuth: options.firstCrossSigningUploadWithoutAuth ?? false,
+    });
     if (crypto) return crypto;
     return error(404, "M_UNRECOGNIZED", "Unrecognized request");
   }

@@ -20,6 +20,13 @@ serveRpc({
       ]),
     );
   },
+  async crossSignedByOwner({ userId, deviceId }: { userId: string; deviceId: string }) {
+    const crypto = supervisor?.client.getCrypto();
+    // Downloads the user's keys if the supervisor never did; later changes come through /sync.
+    await crypto?.getUserDeviceInfo([userId], true);
+    const status = await crypto?.getDeviceVerificationStatus(userId, deviceId);
+    return status?.signedByOwner ?? false;
+  },
   async stop() {
     supervisor?.stop();
     return null;

@@ -116,6 +116,10 @@ export interface Supervisor {
   waitForMessages(count: number, timeoutMs?: number): Promise<DecryptedMessage[]>;
   /** The devices the supervisor's crypto knows for a user: device id → curve25519 key. */
   devicesOf(userId: string): Promise<Record<string, string>>;
+  /** Waits until the supervisor's crypto sees the device signed by its owner's identity. */
+  waitForCrossSigned(userId: string, deviceId: string, timeoutMs?: number): Promise<void>;
+  /** Whether the supervisor's crypto sees the device signed by its owner (no waiting). */
+  crossSignedByOwner(userId: string, deviceId: string): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -140,6 +144,17 @@ export async function startSupervisor(options: {
       }
     },
     devicesOf: (userId) => worker.call("devicesOf", userId),
+    crossSignedByOwner: (userId, deviceId) =>
+      worker.call("crossSignedByOwner", { userId, deviceId }),
+    async waitForCrossSigned(userId, deviceId, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await worker.call<boolean>("crossSignedByOwner", { userId, deviceId }))) {
+        if (Date.now() > deadline) {
+          throw new Error(`${deviceId} not cross-signed by ${userId} after ${timeoutMs} ms`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
     async stop() {
       await worker.call("stop").catch(() => undefined);
       await worker.terminate();
