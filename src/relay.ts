@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { createAlertService } from "./alerts/alert-service.ts";
+import { crossSigningLogLine } from "./alerts/matrix/cross-signing.ts";
 import { type AlertsConfig, AlertsConfigError, alertsConfigFromSettings } from "./alerts/rules.ts";
 import { createTokenVerifier, mintToken } from "./auth/jwt.ts";
 import { type Config, ConfigError } from "./config/config.ts";
@@ -165,6 +166,14 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
               matrixCrypto: {
                 storeDir: join(config.DATA_DIR, "tchap"),
                 storeSecret: config.TCHAP_STORE_KEY,
+                crossSigning: {
+                  ...(config.TCHAP_PASSWORD ? { password: config.TCHAP_PASSWORD } : {}),
+                  ...(config.TCHAP_RECOVERY_KEY ? { recoveryKey: config.TCHAP_RECOVERY_KEY } : {}),
+                },
+                onCrossSigning: (outcome) => {
+                  const line = crossSigningLogLine(outcome);
+                  logger.child({ module: "alerts" })[line.level](line.fields, line.message);
+                },
               },
             }
           : {}),

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { type DeliveryOutcome, failure } from "./delivery.ts";
+import type { CrossSigningOutcome, CrossSigningSecrets } from "./matrix/cross-signing.ts";
 import { type EncryptingSession, startMatrixSession } from "./matrix/session-host.ts";
 import { matrixRoomEncrypted, matrixWhoAmI, sendMatrixMessage } from "./matrix-client.ts";
 import { toMatrixContent } from "./message.ts";
@@ -17,6 +18,10 @@ export interface MatrixCryptoSettings {
   storeDir: string;
   /** TCHAP_STORE_KEY: the store's key is derived from it. */
   storeSecret: string;
+  /** TCHAP_PASSWORD / TCHAP_RECOVERY_KEY: to cross-sign the bot's device, once. */
+  crossSigning?: CrossSigningSecrets;
+  /** Told what each session start found or did about cross-signing (for the logs). */
+  onCrossSigning?: (outcome: CrossSigningOutcome | null) => void;
 }
 
 export interface MatrixSenderOptions {
@@ -51,14 +56,17 @@ export function createMatrixSender(
     const who = await matrixWhoAmI(destination, options);
     if (!who.ok) throw new Error(who.message);
     if (!who.deviceId) throw new Error("le serveur ne donne pas l'appareil du jeton (whoami)");
-    return startMatrixSession({
+    const started = await startMatrixSession({
       homeserverUrl: destination.homeserverUrl,
       accessToken: destination.accessToken,
       userId: who.userId,
       deviceId: who.deviceId,
       storeFile: storeFileFor(crypto.storeDir, who.userId, who.deviceId),
       storeSecret: crypto.storeSecret,
+      ...(crypto.crossSigning ? { crossSigning: crypto.crossSigning } : {}),
     });
+    crypto.onCrossSigning?.(started.crossSigning);
+    return started;
   }
 
   return {

@@ -238,6 +238,18 @@ export const OPTIONS = [
     { secret: true },
   ),
   option(
+    "TCHAP_PASSWORD",
+    optionalText,
+    "Mot de passe du compte du bot : signe une fois son appareil (signature croisée), puis peut être retiré",
+    { secret: true },
+  ),
+  option(
+    "TCHAP_RECOVERY_KEY",
+    optionalText,
+    "Clé de récupération du compte du bot, si son identité a été créée ailleurs (Tchap) : signe son appareil",
+    { secret: true },
+  ),
+  option(
     "TCHAP_ROOM_ID",
     z
       .string()

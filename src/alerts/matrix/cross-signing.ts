@@ -126,3 +126,38 @@ export async function ensureCrossSigned(
     return { state: "failed", reason: error instanceof Error ? error.message : String(error) };
   }
 }
+
+/** The log line for an outcome: level, fields and an English message, never a secret. */
+export function crossSigningLogLine(outcome: CrossSigningOutcome | null): {
+  level: "info" | "warn";
+  fields: Record<string, string>;
+  message: string;
+} {
+  if (!outcome) return { level: "warn", fields: {}, message: "cross-signing not checked" };
+  switch (outcome.state) {
+    case "signed":
+      return {
+        level: "info",
+        fields: { masterKey: outcome.masterKey },
+        message: "bot device cross-signed by its account",
+      };
+    case "bootstrapped":
+      return {
+        level: "info",
+        fields: { masterKey: outcome.masterKey, source: outcome.source },
+        message: "bot device cross-signed now",
+      };
+    case "missing-secret":
+      return {
+        level: "warn",
+        fields: { needs: outcome.needs === "password" ? "TCHAP_PASSWORD" : "TCHAP_RECOVERY_KEY" },
+        message: "bot device not cross-signed: Tchap shows it as unverified",
+      };
+    case "failed":
+      return {
+        level: "warn",
+        fields: { reason: outcome.reason },
+        message: "bot device cross-signing failed",
+      };
+  }
+}
