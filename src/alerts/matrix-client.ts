@@ -195,16 +195,41 @@ export async function matrixRoomEncrypted(
 }
 
 /** A GET on the client-server API, for `tchap check`: the JSON body or the classified failure. */
-export async function matrixGet(
+export function matrixGet(
   target: Pick<MatrixTarget, "homeserverUrl" | "accessToken">,
   path: string,
   options: MatrixCallOptions = {},
+): Promise<{ ok: true; body: Record<string, unknown> } | DeliveryFailure> {
+  return matrixCall(target, path, null, options);
+}
+
+/** A POST with a JSON body (e.g. `/keys/query`); the answer is read up to the same bound. */
+export function matrixPost(
+  target: Pick<MatrixTarget, "homeserverUrl" | "accessToken">,
+  path: string,
+  body: Record<string, unknown>,
+  options: MatrixCallOptions = {},
+): Promise<{ ok: true; body: Record<string, unknown> } | DeliveryFailure> {
+  return matrixCall(target, path, body, options);
+}
+
+async function matrixCall(
+  target: Pick<MatrixTarget, "homeserverUrl" | "accessToken">,
+  path: string,
+  body: Record<string, unknown> | null,
+  options: MatrixCallOptions,
 ): Promise<{ ok: true; body: Record<string, unknown> } | DeliveryFailure> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let response: Response;
   try {
     response = await (options.fetch ?? fetch)(clientUrl(target.homeserverUrl, path), {
-      headers: authHeaders(target.accessToken),
+      ...(body
+        ? {
+            method: "POST",
+            body: JSON.stringify(body),
+            headers: { ...authHeaders(target.accessToken), "Content-Type": "application/json" },
+          }
+        : { headers: authHeaders(target.accessToken) }),
       redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -9,6 +9,7 @@ import {
   type FakeHomeserver,
   startFakeHomeserver,
 } from "../../test/support/alerts/fake-homeserver.ts";
+import { startMatrixSession } from "../alerts/matrix/session-host.ts";
 import { runTchapCommand, TCHAP_EXIT } from "./tchap-command.ts";
 
 const BOT = "@alertes:agent.dinum.tchap.gouv.fr";
@@ -136,6 +137,35 @@ describe("tchap check", () => {
       result.stdout,
       /✔ Salon chiffré de bout en bout : le relais chiffrera les alertes/,
     );
+  });
+
+  it("says whether the bot's device is cross-signed, from none to signed by the relay's session", async () => {
+    const encrypted = { TCHAP_ROOM_ID: ENCRYPTED, TCHAP_STORE_KEY: "secret" };
+    const before = await check(encrypted);
+    assert.equal(before.code, TCHAP_EXIT.ok, before.stderr);
+    assert.match(before.stdout, /ℹ L'appareil RELAISBOT n'a pas encore publié ses clés/);
+    const runSession = async (password?: string) => {
+      const session = await startMatrixSession({
+        homeserverUrl: homeserver.url,
+        accessToken: "syt_bot",
+        userId: BOT,
+        deviceId: "RELAISBOT",
+        storeFile: join(dir, "relaisbot.crypto"),
+        storeSecret: "secret",
+        crossSigning: password ? { password } : {},
+      });
+      await session.stop();
+      return session.crossSigning?.state;
+    };
+    assert.equal(await runSession(), "missing-secret");
+    const unsigned = await check(encrypted);
+    assert.equal(unsigned.code, TCHAP_EXIT.ok, unsigned.stderr);
+    assert.match(unsigned.stdout, /⚠ L'appareil RELAISBOT du bot n'est pas signé par son compte/);
+    assert.match(unsigned.stdout, /→ Définissez TCHAP_PASSWORD_FILE/);
+    assert.equal(await runSession("mot de passe"), "bootstrapped");
+    const signed = await check(encrypted);
+    assert.equal(signed.code, TCHAP_EXIT.ok, signed.stderr);
+    assert.match(signed.stdout, /✔ L'appareil RELAISBOT du bot est signé par son compte/);
   });
 
   const failures: [string, Record<string, string>, number, RegExp][] = [

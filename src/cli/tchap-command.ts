@@ -9,9 +9,11 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { DeliveryFailure } from "../alerts/delivery.ts";
+import { deviceSigningStatus } from "../alerts/matrix/device-signing-status.ts";
 import {
   matrixGet,
   matrixPasswordLogin,
+  matrixPost,
   matrixRoomEncrypted,
   matrixWhoAmI,
 } from "../alerts/matrix-client.ts";
@@ -28,7 +30,8 @@ login : se connecte une fois avec le mot de passe du compte du bot et enregistre
         d'accès et l'identifiant d'appareil dans <dossier>/tchap-access-token et
         <dossier>/tchap-device-id (défaut : DATA_DIR, droits 600). Le jeton n'est jamais affiché.
 check : vérifie le jeton, l'appartenance du bot au salon, le chiffrement du salon et le droit
-        d'y écrire, et dit quoi corriger.
+        d'y écrire, et dit quoi corriger ; pour un salon chiffré, dit aussi si l'appareil du bot
+        est signé par son compte (signature croisée), sans en faire un échec.
 
 Codes de sortie : 0 tout va bien ; 1 jeton refusé ; 2 usage ou configuration incorrects ;
 3 salon inconnu ou bot non membre ; 4 salon chiffré sans TCHAP_STORE_KEY ; 5 le bot n'a pas
@@ -203,6 +206,9 @@ async function check(io: CommandIo): Promise<number> {
       ? "✔ Salon chiffré de bout en bout : le relais chiffrera les alertes (magasin de clés dans DATA_DIR/tchap)\n"
       : "ℹ Salon non chiffré : les alertes y sont lisibles par les serveurs Tchap (forum ou salon privé non chiffré)\n",
   );
+  if (encryption.encrypted && who.deviceId) {
+    await reportCrossSigning(io, target, who.userId, who.deviceId);
+  }
   const levels = await matrixGet(target, `/rooms/${room}/state/m.room.power_levels/`);
   // No power levels event: everyone may send (spec defaults, events_default 0).
   const power = levels.ok ? powerOf(levels.body, who.userId) : { has: 0, needs: 0 };
@@ -219,6 +225,47 @@ async function check(io: CommandIo): Promise<number> {
   }
   io.stdout.write("✔ Le bot peut écrire dans le salon\n");
   return TCHAP_EXIT.ok;
+}
+
+/**
+ * A warning, not a failure: an unsigned device still receives and sends encrypted alerts,
+ * only Tchap shows it as "non vérifié".
+ */
+async function reportCrossSigning(
+  io: CommandIo,
+  target: { homeserverUrl: string; accessToken: string },
+  userId: string,
+  deviceId: string,
+): Promise<void> {
+  // Only this device: the answer stays small whatever the account's other devices.
+  const keys = await matrixPost(target, "/keys/query", { device_keys: { [userId]: [deviceId] } });
+  if (!keys.ok) {
+    io.stdout.write(`⚠ Signature croisée non vérifiée : ${keys.message}\n`);
+    return;
+  }
+  const unsigned = `⚠ L'appareil ${deviceId} du bot n'est pas signé par son compte (signature croisée) : Tchap l'affiche « non vérifié ».\n`;
+  switch (deviceSigningStatus(keys.body, userId, deviceId)) {
+    case "signed":
+      io.stdout.write(
+        `✔ L'appareil ${deviceId} du bot est signé par son compte (signature croisée)\n`,
+      );
+      return;
+    case "no-device-keys":
+      io.stdout.write(
+        `ℹ L'appareil ${deviceId} n'a pas encore publié ses clés : le relais le fera à son premier envoi dans ce salon, et le signera par son compte si TCHAP_PASSWORD_FILE ou TCHAP_RECOVERY_KEY_FILE est défini.\n`,
+      );
+      return;
+    case "no-identity":
+      io.stdout.write(
+        `${unsigned}→ Définissez TCHAP_PASSWORD_FILE (mot de passe du compte du bot) le temps d'un démarrage du relais : il crée l'identité du compte et signe l'appareil, une seule fois.\n`,
+      );
+      return;
+    case "not-signed":
+      io.stdout.write(
+        `${unsigned}→ L'identité du compte existe déjà (créée dans Tchap ou par un ancien appareil) : définissez TCHAP_RECOVERY_KEY_FILE (clé de récupération du compte) le temps d'un démarrage du relais.\n`,
+      );
+      return;
+  }
 }
 
 export async function runTchapCommand(argv: string[], io: CommandIo): Promise<number> {

@@ -54,9 +54,18 @@ export async function handleCrypto(
           return key ? [[userId, key]] : [];
         }),
       );
+    const devicesWanted = (body?.device_keys ?? {}) as Record<string, string[]>;
     return ok({
+      // Spec: an empty list asks for all the user's devices, a non-empty one for those only.
       device_keys: Object.fromEntries(
-        wanted.map((userId) => [userId, Object.fromEntries(state.deviceKeys.get(userId) ?? [])]),
+        wanted.map((userId) => {
+          const only = devicesWanted[userId] ?? [];
+          const all = [...(state.deviceKeys.get(userId) ?? [])];
+          return [
+            userId,
+            Object.fromEntries(only.length ? all.filter(([id]) => only.includes(id)) : all),
+          ];
+        }),
       ),
       master_keys: pick("master_key"),
       self_signing_keys: pick("self_signing_key"),
