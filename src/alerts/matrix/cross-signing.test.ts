@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
+import { encodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js";
 import {
   type FakeHomeserver,
   startFakeHomeserver,
@@ -23,6 +25,8 @@ interface World {
   homeserver: FakeHomeserver;
   supervisor: Supervisor;
   dir: string;
+  /** Other clients a test started, stopped with the world. */
+  others: Supervisor[];
 }
 const worlds: World[] = [];
 
@@ -32,6 +36,7 @@ async function world(): Promise<World> {
     tokens: {
       syt_bot: { userId: BOT, deviceId: "BOTDEVICE" },
       syt_relogin: { userId: BOT, deviceId: "NEWDEVICE" },
+      syt_web: { userId: BOT, deviceId: "TCHAPWEB" },
       syt_sup: { userId: SUPERVISOR, deviceId: "SUPPHONE" },
     },
     rooms: { [ROOM]: { members: [BOT, SUPERVISOR], encrypted: true } },
@@ -43,13 +48,14 @@ async function world(): Promise<World> {
     userId: SUPERVISOR,
     deviceId: "SUPPHONE",
   });
-  const created = { homeserver, supervisor, dir };
+  const created = { homeserver, supervisor, dir, others: [] };
   worlds.push(created);
   return created;
 }
 
 afterEach(async () => {
-  for (const { supervisor, homeserver, dir } of worlds.splice(0)) {
+  for (const { supervisor, homeserver, dir, others } of worlds.splice(0)) {
+    for (const other of others) await other.stop();
     await supervisor.stop();
     await homeserver.close();
     await rm(dir, { recursive: true, force: true });
@@ -138,14 +144,47 @@ describe("cross-signing of the bot's device", () => {
     await w.supervisor.waitForCrossSigned(BOT, "BOTDEVICE");
   });
 
-  it("does not replace an identity published by another device when no recovery key is given", async () => {
+  it("does not replace an identity published by another device, without a recovery key or with one whose storage lacks the keys", async () => {
     const w = await world();
     await runOnce(w, { password: PASSWORD });
     const published = masterKeyOnServer(w);
     // A new login: another device, with a fresh store that holds no private keys.
     const other = await runOnce(w, { password: PASSWORD }, "NEWDEVICE");
     assert.deepEqual(other, { state: "missing-secret", needs: "recovery-key" });
+    // A recovery key whose secret storage does not hold the keys makes none either.
+    const noStorage = await runOnce(
+      w,
+      { recoveryKey: encodeRecoveryKey(randomBytes(32)) ?? "" },
+      "NEWDEVICE",
+    );
+    assert.equal(noStorage?.state, "failed", JSON.stringify(noStorage));
     assert.equal(masterKeyOnServer(w), published);
     assert.equal(acceptedUploads(w), 1);
+  });
+
+  it("reads an identity made in Tchap with the recovery key and signs the device, making no new keys", async () => {
+    const w = await world();
+    const tchapWeb = await startSupervisor({
+      homeserverUrl: w.homeserver.url,
+      accessToken: "syt_web",
+      userId: BOT,
+      deviceId: "TCHAPWEB",
+    });
+    w.others.push(tchapWeb);
+    const recoveryKey = await tchapWeb.createIdentityWithRecoveryKey(PASSWORD);
+    const published = masterKeyOnServer(w);
+    assert.notEqual(published, "null");
+    assert.equal(acceptedUploads(w), 1);
+    const wrong = await runOnce(w, { recoveryKey: encodeRecoveryKey(randomBytes(32)) ?? "" });
+    assert.equal(wrong?.state, "failed", JSON.stringify(wrong));
+    assert.equal(await w.supervisor.crossSignedByOwner(BOT, "BOTDEVICE"), false);
+    const outcome = await runOnce(w, { recoveryKey });
+    assert.equal(outcome?.state, "bootstrapped", JSON.stringify(outcome));
+    assert.equal(outcome?.state === "bootstrapped" && outcome.source, "recovery-key");
+    await w.supervisor.waitForCrossSigned(BOT, "BOTDEVICE");
+    assert.equal(masterKeyOnServer(w), published);
+    assert.equal(acceptedUploads(w), 1);
+    // The store now holds the keys: the next start needs no secret.
+    assert.equal((await runOnce(w, {}))?.state, "signed");
   });
 });

@@ -98,6 +98,13 @@ export async function ensureCrossSigned(
     }
     if (published) {
       if (!secrets.recoveryKey) return { state: "missing-secret", needs: "recovery-key" };
+      // Without the keys in secret storage the SDK would make new ones: refuse that here.
+      if (!(await crypto.getCrossSigningStatus()).privateKeysInSecretStorage) {
+        return {
+          state: "failed",
+          reason: "the account's secret storage holds no cross-signing keys",
+        };
+      }
       // Reads the three private keys from secret storage (the client's getSecretStorageKey
       // answers with the recovery key), caches them in the store and signs this device.
       await crypto.bootstrapCrossSigning({});

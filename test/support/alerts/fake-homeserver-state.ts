@@ -26,7 +26,8 @@ export interface RoomSetup {
 type StreamItem =
   | { kind: "room"; roomId: string; event: MatrixEvent }
   | { kind: "to-device"; userId: string; deviceId: string; event: Record<string, unknown> }
-  | { kind: "keys"; userId: string };
+  | { kind: "keys"; userId: string }
+  | { kind: "account-data"; userId: string; type: string };
 
 const MEGOLM = "m.megolm.v1.aes-sha2";
 
@@ -39,6 +40,8 @@ export class HomeserverState {
   readonly deviceKeyChanges = new Map<string, number>();
   /** user → cross-signing keys (`master`, `self_signing`, `user_signing`). */
   readonly crossSigning = new Map<string, Record<string, Record<string, unknown>>>();
+  /** user → event type → content: global account data (spec "Client Config"). */
+  readonly accountData = new Map<string, Map<string, Record<string, unknown>>>();
   /** Sessions of user-interactive auth handed out by 401 answers, not yet completed. */
   readonly uiaSessions = new Set<string>();
   private readonly oneTimeKeys = new Map<string, Map<string, unknown>>();
@@ -185,6 +188,13 @@ export class HomeserverState {
     }
   }
 
+  setAccountData(userId: string, type: string, content: Record<string, unknown>): void {
+    const mine = this.accountData.get(userId) ?? new Map();
+    mine.set(type, content);
+    this.accountData.set(userId, mine);
+    this.push({ kind: "account-data", userId, type });
+  }
+
   sendToDevice(sender: string, type: string, messages: Record<string, Record<string, object>>) {
     for (const [userId, byDevice] of Object.entries(messages)) {
       for (const [deviceId, content] of Object.entries(byDevice)) {
@@ -208,6 +218,7 @@ export class HomeserverState {
     return this.stream.slice(since).filter((item) => {
       if (item.kind === "room") return rooms.has(item.roomId);
       if (item.kind === "to-device") return item.userId === userId && item.deviceId === deviceId;
+      if (item.kind === "account-data") return item.userId === userId;
       return true;
     });
   }

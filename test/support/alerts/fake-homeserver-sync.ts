@@ -39,6 +39,7 @@ export async function handleSync(
   const join: Record<string, unknown> = {};
   const toDevice: unknown[] = [];
   const changed = new Set<string>();
+  const accountData = new Set<string>();
   if (since < 0) {
     for (const roomId of state.roomsOf(caller.userId)) {
       join[roomId] = {
@@ -57,6 +58,8 @@ export async function handleSync(
         join[item.roomId] = room;
       } else if (item.kind === "to-device") {
         toDevice.push(item.event);
+      } else if (item.kind === "account-data") {
+        accountData.add(item.type);
       } else {
         changed.add(item.userId);
       }
@@ -76,7 +79,13 @@ export async function handleSync(
         ? ["signed_curve25519"]
         : [],
       account_data: {
-        events: since < 0 ? [{ type: "m.push_rules", content: defaultPushRules() }] : [],
+        // Initial sync: everything stored; incremental: the latest content of what changed.
+        events: [
+          ...(since < 0 ? [{ type: "m.push_rules", content: defaultPushRules() }] : []),
+          ...[...(state.accountData.get(caller.userId) ?? [])]
+            .filter(([type]) => since < 0 || accountData.has(type))
+            .map(([type, content]) => ({ type, content })),
+        ],
       },
       presence: { events: [] },
     },

@@ -282,8 +282,22 @@ export async function startFakeHomeserver(options: FakeHomeserverOptions): Promi
       return ok(defaultPushRules());
     }
     if (path === `${CLIENT}/capabilities`) return ok({ capabilities: {} });
-    if (path.startsWith(`${CLIENT}/user/`) && path.includes("/account_data/")) {
-      return method === "PUT" ? ok({}) : error(404, "M_NOT_FOUND", "Account data not found");
+    const accountData = /^\/_matrix\/client\/v3\/user\/([^/]+)\/account_data\/([^/]+)$/.exec(path);
+    if (accountData) {
+      const [, rawUser = "", rawType = ""] = accountData;
+      // Spec: only the user themself may read or write their account data.
+      if (decodeURIComponent(rawUser) !== caller.userId) {
+        return error(403, "M_FORBIDDEN", "Cannot access account data of other users");
+      }
+      const type = decodeURIComponent(rawType);
+      if (method === "PUT") {
+        const body = parseJson(await readBody(request));
+        if (!body) return error(400, "M_NOT_JSON", "Content not JSON.");
+        state.setAccountData(caller.userId, type, body);
+        return ok({});
+      }
+      const stored = state.accountData.get(caller.userId)?.get(type);
+      return stored ? ok(stored) : error(404, "M_NOT_FOUND", "Account data not found");
     }
     if (path.startsWith(`${CLIENT}/room_keys/`)) {
       return error(404, "M_NOT_FOUND", "No current backup version");

@@ -27,6 +27,10 @@ serveRpc({
     const status = await crypto?.getDeviceVerificationStatus(userId, deviceId);
     return status?.signedByOwner ?? false;
   },
+  createIdentityWithRecoveryKey: (password: string) => {
+    if (!supervisor) throw new Error("not started");
+    return supervisor.createIdentityWithRecoveryKey(password);
+  },
   async stop() {
     supervisor?.stop();
     return null;

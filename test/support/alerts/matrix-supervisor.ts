@@ -37,6 +37,12 @@ export interface SupervisorClient {
   messages: DecryptedMessage[];
   /** Waits until `count` messages were received and decrypted (or failed to decrypt). */
   waitForMessages(count: number, timeoutMs?: number): Promise<DecryptedMessage[]>;
+  /**
+   * What a person does in Tchap for this account: creates its cross-signing identity (the
+   * password confirms the upload) and keeps its keys in secret storage behind a new recovery
+   * key, returned encoded as Tchap shows it.
+   */
+  createIdentityWithRecoveryKey(password: string): Promise<string>;
   stop(): void;
 }
 
@@ -56,12 +62,24 @@ export async function startSupervisorClient(options: {
   deviceId: string;
 }): Promise<SupervisorClient> {
   (logger as unknown as { setLevel(level: string): void }).setLevel("silent");
+  const secretKeys = new Map<string, Uint8Array<ArrayBuffer>>();
   const client = createClient({
     baseUrl: options.homeserverUrl,
     accessToken: options.accessToken,
     userId: options.userId,
     deviceId: options.deviceId,
     logger: SILENT,
+    // Secret storage keys this client created, given back when secret storage asks for them.
+    cryptoCallbacks: {
+      getSecretStorageKey: async ({ keys }) => {
+        const keyId = Object.keys(keys).find((id) => secretKeys.has(id));
+        const key = keyId ? secretKeys.get(keyId) : undefined;
+        return keyId && key ? [keyId, key] : null;
+      },
+      cacheSecretStorageKey: (keyId, _info, key) => {
+        secretKeys.set(keyId, key);
+      },
+    },
   });
   await client.initRustCrypto({ useIndexedDB: false });
   const messages: DecryptedMessage[] = [];
@@ -107,6 +125,33 @@ export async function startSupervisorClient(options: {
       }
       return messages;
     },
+    async createIdentityWithRecoveryKey(password) {
+      const crypto = client.getCrypto();
+      if (!crypto) throw new Error("no crypto");
+      await crypto.bootstrapCrossSigning({
+        setupNewCrossSigning: true,
+        authUploadDeviceSigningKeys: async (makeRequest) => {
+          try {
+            await makeRequest(null);
+          } catch (error) {
+            const session = (error as { data?: { session?: string } }).data?.session;
+            await makeRequest({
+              type: "m.login.password",
+              identifier: { type: "m.id.user", user: options.userId },
+              password,
+              session,
+            });
+          }
+        },
+      });
+      const recoveryKey = await crypto.createRecoveryKeyFromPassphrase();
+      await crypto.bootstrapSecretStorage({
+        createSecretStorageKey: async () => recoveryKey,
+        setupNewSecretStorage: true,
+      });
+      if (!recoveryKey.encodedPrivateKey) throw new Error("no encoded recovery key");
+      return recoveryKey.encodedPrivateKey;
+    },
     stop: () => client.stopClient(),
   };
 }
@@ -120,6 +165,8 @@ export interface Supervisor {
   waitForCrossSigned(userId: string, deviceId: string, timeoutMs?: number): Promise<void>;
   /** Whether the supervisor's crypto sees the device signed by its owner (no waiting). */
   crossSignedByOwner(userId: string, deviceId: string): Promise<boolean>;
+  /** See SupervisorClient.createIdentityWithRecoveryKey. */
+  createIdentityWithRecoveryKey(password: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -144,6 +191,8 @@ export async function startSupervisor(options: {
       }
     },
     devicesOf: (userId) => worker.call("devicesOf", userId),
+    createIdentityWithRecoveryKey: (password) =>
+      worker.call("createIdentityWithRecoveryKey", password),
     crossSignedByOwner: (userId, deviceId) =>
       worker.call("crossSignedByOwner", { userId, deviceId }),
     async waitForCrossSigned(userId, deviceId, timeoutMs = 20_000) {
