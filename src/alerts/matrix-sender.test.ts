@@ -19,6 +19,7 @@ const SUPERVISOR = "@cheffe:agent.dinum.tchap.gouv.fr";
 const CLEAR = "!forum:agent.dinum.tchap.gouv.fr";
 const ENCRYPTED = "!prive:agent.dinum.tchap.gouv.fr";
 const SECRET = "une phrase secrète assez longue pour le magasin";
+const PASSWORD = "mot de passe du compte du bot";
 
 let homeserver: FakeHomeserver;
 let supervisor: Supervisor;
@@ -35,6 +36,7 @@ before(async () => {
       [CLEAR]: { members: [BOT, SUPERVISOR] },
       [ENCRYPTED]: { members: [BOT, SUPERVISOR], encrypted: true },
     },
+    accounts: { [BOT]: { password: PASSWORD } },
   });
   supervisor = await startSupervisor({
     homeserverUrl: homeserver.url,
@@ -79,7 +81,13 @@ function urgentAlert(reference: string, txnId: string): AlertPayload {
   };
 }
 
-const crypto = () => ({ storeDir: join(dir, "tchap"), storeSecret: SECRET });
+const crossSigning: (string | undefined)[] = [];
+const crypto = () => ({
+  storeDir: join(dir, "tchap"),
+  storeSecret: SECRET,
+  crossSigning: { password: PASSWORD },
+  onCrossSigning: (outcome: { state: string } | null) => crossSigning.push(outcome?.state),
+});
 
 describe("Matrix destination", () => {
   it("sends an urgent alert to an unencrypted room as m.text that notifies, unlike a notice", async () => {
@@ -139,6 +147,9 @@ describe("Matrix destination", () => {
     assert.match(String(before?.content.body), /^🚨 Intervention urgente : INT-103/);
     assert.equal(before?.content.msgtype, "m.text");
     assert.equal(before?.notify, true);
+    // Cross-signed at the session's start, before the alert: no "unverified device" shield.
+    assert.deepEqual(crossSigning, ["bootstrapped"]);
+    assert.equal(before?.shield, 0);
     // The store left on disk is sealed: no key material in clear.
     const files = await readdir(join(dir, "tchap"));
     assert.deepEqual(files, ["_alertes_agent.dinum.tchap.gouv.fr-RELAISBOT.crypto"]);
@@ -155,6 +166,8 @@ describe("Matrix destination", () => {
     assert.match(String(after?.content.body), /^🚨 Intervention urgente : INT-104/);
     assert.equal(after?.senderKey, before?.senderKey);
     assert.deepEqual(Object.keys(await supervisor.devicesOf(BOT)), ["RELAISBOT"]);
+    assert.deepEqual(crossSigning, ["bootstrapped", "signed"]);
+    assert.equal(after?.shield, 0);
     assert.equal(homeserver.state.deviceKeyChanges.get(`${BOT}|RELAISBOT`) ?? 0, 0);
   });
 

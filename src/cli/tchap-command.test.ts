@@ -9,10 +9,14 @@ import {
   type FakeHomeserver,
   startFakeHomeserver,
 } from "../../test/support/alerts/fake-homeserver.ts";
+import { deviceSigningStatus } from "../alerts/matrix/device-signing-status.ts";
 import { startMatrixSession } from "../alerts/matrix/session-host.ts";
+import { storeFileFor } from "../alerts/matrix-sender.ts";
 import { runTchapCommand, TCHAP_EXIT } from "./tchap-command.ts";
 
 const BOT = "@alertes:agent.dinum.tchap.gouv.fr";
+/** A second bot account, whose cross-signing the login test sets up. */
+const NIGHT_BOT = "@astreinte:agent.dinum.tchap.gouv.fr";
 const CLEAR = "!forum:agent.dinum.tchap.gouv.fr";
 const ENCRYPTED = "!prive:agent.dinum.tchap.gouv.fr";
 const READ_ONLY = "!annonces:agent.dinum.tchap.gouv.fr";
@@ -25,7 +29,10 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), "grt-tchap-cli-"));
   homeserver = await startFakeHomeserver({
     tokens: { syt_bot: { userId: BOT, deviceId: "RELAISBOT" } },
-    accounts: { [BOT]: { password: "mot de passe", email: "alertes@dinum.gouv.fr" } },
+    accounts: {
+      [BOT]: { password: "mot de passe", email: "alertes@dinum.gouv.fr" },
+      [NIGHT_BOT]: { password: "mot de passe de nuit" },
+    },
     rooms: {
       [CLEAR]: { members: [BOT, "@cheffe:x"] },
       [ENCRYPTED]: { members: [BOT, "@cheffe:x"], encrypted: true },
@@ -89,6 +96,44 @@ describe("tchap login", () => {
       headers: { Authorization: `Bearer ${token}` },
     });
     assert.deepEqual(await whoami.json(), { user_id: BOT, device_id: deviceId });
+  });
+
+  it("with TCHAP_STORE_KEY, cross-signs the new device with the same password, printed nowhere", async () => {
+    const passwordFile = join(dir, "night-password");
+    await writeFile(passwordFile, "mot de passe de nuit\n");
+    const out = join(dir, "night");
+    const result = await run(
+      [
+        "login",
+        "--homeserver",
+        homeserver.url,
+        "--user",
+        NIGHT_BOT,
+        "--password-file",
+        passwordFile,
+        "--out-dir",
+        out,
+      ],
+      { TCHAP_STORE_KEY: "secret du magasin" },
+    );
+    assert.equal(result.code, TCHAP_EXIT.ok, result.stderr);
+    const deviceId = (await readFile(join(out, "tchap-device-id"), "utf8")).trim();
+    assert.match(
+      result.stdout,
+      new RegExp(`✔ Appareil ${deviceId} signé par le compte \\(signature croisée\\)`),
+    );
+    assert.doesNotMatch(result.stdout + result.stderr, /mot de passe de nuit/);
+    // What others' clients will read: the device signed by the account's new identity.
+    const token = (await readFile(join(out, "tchap-access-token"), "utf8")).trim();
+    const keys = await fetch(`${homeserver.url}/_matrix/client/v3/keys/query`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ device_keys: { [NIGHT_BOT]: [] } }),
+    });
+    assert.equal(deviceSigningStatus(await keys.json(), NIGHT_BOT, deviceId), "signed");
+    // The relay opens the same sealed store: the private keys are there, not in a plain file.
+    const stored = await stat(storeFileFor(join(dir, "tchap"), NIGHT_BOT, deviceId));
+    assert.ok(stored.size > 0);
   });
 
   it("says the password was refused, exit 1", async () => {

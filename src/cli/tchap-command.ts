@@ -9,7 +9,9 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { DeliveryFailure } from "../alerts/delivery.ts";
+import type { CrossSigningOutcome } from "../alerts/matrix/cross-signing.ts";
 import { deviceSigningStatus } from "../alerts/matrix/device-signing-status.ts";
+import { startMatrixSession } from "../alerts/matrix/session-host.ts";
 import {
   matrixGet,
   matrixPasswordLogin,
@@ -17,6 +19,7 @@ import {
   matrixRoomEncrypted,
   matrixWhoAmI,
 } from "../alerts/matrix-client.ts";
+import { storeFileFor } from "../alerts/matrix-sender.ts";
 import { ConfigError, loadConfig } from "../config/config.ts";
 import type { CommandIo } from "./io.ts";
 
@@ -29,6 +32,8 @@ const HELP = `Usage :
 login : se connecte une fois avec le mot de passe du compte du bot et enregistre le jeton
         d'accès et l'identifiant d'appareil dans <dossier>/tchap-access-token et
         <dossier>/tchap-device-id (défaut : DATA_DIR, droits 600). Le jeton n'est jamais affiché.
+        Avec TCHAP_STORE_KEY, signe aussi le nouvel appareil par le compte (signature croisée),
+        avec ce mot de passe ou TCHAP_RECOVERY_KEY si l'identité du compte existe déjà.
 check : vérifie le jeton, l'appartenance du bot au salon, le chiffrement du salon et le droit
         d'y écrire, et dit quoi corriger ; pour un salon chiffré, dit aussi si l'appareil du bot
         est signé par son compte (signature croisée), sans en faire un échec.
@@ -88,15 +93,20 @@ async function login(io: CommandIo, values: Record<string, string | boolean | un
     );
     return TCHAP_EXIT.usage;
   }
-  let outDir = values["out-dir"];
-  if (typeof outDir !== "string") {
-    try {
-      outDir = loadConfig({ env: io.env }).DATA_DIR;
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      io.stderr.write(`${error.message}\n`);
-      return TCHAP_EXIT.usage;
-    }
+  // Before the first login the TCHAP_* settings are often incomplete (no token yet): with
+  // --out-dir that is no reason to refuse; only the cross-signing step then waits.
+  let settings: ReturnType<typeof loadConfig> | null = null;
+  let configProblem = "";
+  try {
+    settings = loadConfig({ env: io.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    configProblem = error.message;
+  }
+  const outDir = typeof values["out-dir"] === "string" ? values["out-dir"] : settings?.DATA_DIR;
+  if (outDir === undefined) {
+    io.stderr.write(`${configProblem}\n`);
+    return TCHAP_EXIT.usage;
   }
   const result = await matrixPasswordLogin(homeserver, {
     user,
@@ -123,7 +133,66 @@ async function login(io: CommandIo, values: Record<string, string | boolean | un
       `Définissez TCHAP_ACCESS_TOKEN_FILE=${tokenFile}, puis lancez « grist-realtime tchap check ».\n` +
       "Ne relancez pas « tchap login » à chaque démarrage : chaque connexion crée un nouvel appareil.\n",
   );
+  if (settings?.TCHAP_STORE_KEY) {
+    await crossSignNewDevice(io, settings, { homeserver, password, ...result });
+  } else {
+    io.stdout.write(
+      "ℹ Sans TCHAP_STORE_KEY, l'appareil n'est pas encore signé par le compte (signature croisée) : le relais le fera pour un salon chiffré (voir docs/alertes.md).\n",
+    );
+  }
   return TCHAP_EXIT.ok;
+}
+
+/**
+ * The password is at hand once, here: the new device's encrypting session starts with it
+ * and cross-signs the device, so the relay's configuration never needs the password. The keys
+ * go to the sealed store the relay will open (same file, same TCHAP_STORE_KEY).
+ */
+async function crossSignNewDevice(
+  io: CommandIo,
+  settings: ReturnType<typeof loadConfig>,
+  login: {
+    homeserver: string;
+    password: string;
+    userId: string;
+    accessToken: string;
+    deviceId: string;
+  },
+): Promise<void> {
+  let outcome: CrossSigningOutcome | null;
+  try {
+    const session = await startMatrixSession({
+      homeserverUrl: login.homeserver,
+      accessToken: login.accessToken,
+      userId: login.userId,
+      deviceId: login.deviceId,
+      storeFile: storeFileFor(join(settings.DATA_DIR, "tchap"), login.userId, login.deviceId),
+      storeSecret: settings.TCHAP_STORE_KEY ?? "",
+      crossSigning: {
+        password: login.password,
+        ...(settings.TCHAP_RECOVERY_KEY ? { recoveryKey: settings.TCHAP_RECOVERY_KEY } : {}),
+      },
+    });
+    outcome = session.crossSigning;
+    await session.stop();
+  } catch (error) {
+    outcome = { state: "failed", reason: error instanceof Error ? error.message : String(error) };
+  }
+  const later =
+    "le relais réessaiera à son démarrage si TCHAP_PASSWORD_FILE ou TCHAP_RECOVERY_KEY_FILE est défini";
+  if (outcome?.state === "signed" || outcome?.state === "bootstrapped") {
+    io.stdout.write(
+      `✔ Appareil ${login.deviceId} signé par le compte (signature croisée) ; clés dans le magasin chiffré de DATA_DIR/tchap.\n`,
+    );
+  } else if (outcome?.state === "missing-secret") {
+    io.stdout.write(
+      `⚠ L'identité du compte existe déjà (créée dans Tchap ou par un ancien appareil) : l'appareil n'est pas signé.\n→ Définissez TCHAP_RECOVERY_KEY_FILE (clé de récupération du compte) : ${later}.\n`,
+    );
+  } else {
+    io.stdout.write(
+      `⚠ Signature croisée non faite (${outcome?.reason ?? "inconnu"}) : ${later}.\n`,
+    );
+  }
 }
 
 function powerOf(levels: Record<string, unknown>, userId: string): { has: number; needs: number } {

@@ -13,7 +13,7 @@ import {
   type Supervisor,
   startSupervisor,
 } from "../../../test/support/alerts/matrix-supervisor.ts";
-import type { CrossSigningSecrets } from "./cross-signing.ts";
+import { type CrossSigningSecrets, crossSigningLogLine } from "./cross-signing.ts";
 import { startMatrixSession } from "./session-host.ts";
 
 const BOT = "@alertes:agent.dinum.tchap.gouv.fr";
@@ -186,5 +186,20 @@ describe("cross-signing of the bot's device", () => {
     assert.equal(acceptedUploads(w), 1);
     // The store now holds the keys: the next start needs no secret.
     assert.equal((await runOnce(w, {}))?.state, "signed");
+  });
+});
+
+describe("crossSigningLogLine", () => {
+  it("warns with the setting to define when a secret is missing, and informs when signed", () => {
+    assert.deepEqual(crossSigningLogLine({ state: "missing-secret", needs: "recovery-key" }), {
+      level: "warn",
+      fields: { needs: "TCHAP_RECOVERY_KEY" },
+      message: "bot device not cross-signed: Tchap shows it as unverified",
+    });
+    assert.equal(crossSigningLogLine({ state: "signed", masterKey: "MSK" }).level, "info");
+    assert.equal(
+      crossSigningLogLine({ state: "bootstrapped", masterKey: "MSK", source: "password" }).message,
+      "bot device cross-signed now",
+    );
   });
 });

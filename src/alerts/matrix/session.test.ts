@@ -69,6 +69,10 @@ describe("Matrix encrypted session", () => {
       assert.equal(homeserver.messages.at(-1)?.eventType, "m.room.encrypted");
       assert.equal(message?.wasEncrypted, true);
       assert.equal(message?.content.body, "🚨 Intervention urgente : INT-001");
+      // No password nor recovery key: the device is not cross-signed, and the supervisor's
+      // client draws the red shield of a device its owner did not verify.
+      assert.deepEqual(bot.crossSigning, { state: "missing-secret", needs: "password" });
+      assert.equal(message?.shield, 2);
     } finally {
       await bot.stop();
     }
