@@ -9,6 +9,10 @@
  * - txnId deduplicated per access token: same txnId → same event_id, event stored once.
  * - Unknown room → 404 M_NOT_FOUND; room the user has not joined → 403 M_FORBIDDEN.
  * - `/sync` long-polls on one stream of room events, to-device messages and key changes.
+ * - Cross-signing: `keys/device_signing/upload` behind user-interactive auth (401 with a
+ *   session, then `m.login.password` answering it; optionally no auth for a first upload, as
+ *   MSC3967 servers do), `keys/signatures/upload` merged into what `keys/query` returns.
+ * - Account data (`/user/{me}/account_data/{type}`, and in `/sync`), where secret storage lives.
  * - Scripted failures for the next room sends: 429 M_LIMIT_EXCEEDED (Retry-After and/or
  *   retry_after_ms), 500, or a dropped connection; and an outage switch.
  */
