@@ -134,7 +134,19 @@ export class MatrixSession {
       pendingEventOrdering: sdk.PendingEventOrdering.Detached,
     });
     await ready;
-    this.crossSigning = await ensureCrossSigned(client, this.options.crossSigning ?? {});
+    // Bounded like the first sync: a server that never answers must not hold alerts back; an
+    // unsigned device still encrypts, and the next start tries again.
+    let timer: NodeJS.Timeout | undefined;
+    const limitMs = this.options.startTimeoutMs ?? 30_000;
+    this.crossSigning = await Promise.race([
+      ensureCrossSigned(client, this.options.crossSigning ?? {}),
+      new Promise<CrossSigningOutcome>((resolve) => {
+        timer = setTimeout(
+          () => resolve({ state: "failed", reason: `no answer in ${limitMs} ms` }),
+          limitMs,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
     // Saved at once: new cross-signing keys exist only in this store until then.
     await this.persistNow();
   }
