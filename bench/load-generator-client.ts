@@ -17,6 +17,7 @@ export interface Answer<T> {
   result: T;
   cpuUs: number;
   wallMs: number;
+  eventLoopDelayMs: { p99: number; max: number };
 }
 
 export class LoadGenerator {
@@ -60,7 +61,13 @@ export class LoadGenerator {
       this.#waiting.set(id, (reply) => {
         clearTimeout(timer);
         if (!reply.ok) reject(new Error(`load generator: ${reply.error}`));
-        else resolve({ result: reply.result as T, cpuUs: reply.cpuUs, wallMs: reply.wallMs });
+        else
+          resolve({
+            result: reply.result as T,
+            cpuUs: reply.cpuUs,
+            wallMs: reply.wallMs,
+            eventLoopDelayMs: reply.eventLoopDelayMs ?? { p99: 0, max: 0 },
+          });
       });
       this.#child.send({ id, command });
     });

@@ -55,3 +55,22 @@ export function sum(pids: readonly number[], read: (pid: number) => number): num
 export function loadAverage(): string {
   return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 }
+
+/** Whole-machine CPU counters (/proc/stat, all cores, in clock ticks). */
+export function machineCpuTicks(): { busy: number; total: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((sum, tick) => sum + tick, 0);
+  // idle and iowait are the 4th and 5th counters.
+  const busy = total - (ticks[3] ?? 0) - (ticks[4] ?? 0);
+  return { busy, total };
+}
+
+/** Busy share of every core between two readings, in % of the whole machine. */
+export function machineCpuPercent(
+  before: ReturnType<typeof machineCpuTicks>,
+  after: ReturnType<typeof machineCpuTicks>,
+): number {
+  const total = after.total - before.total;
+  return total <= 0 ? 0 : ((after.busy - before.busy) / total) * 100;
+}

@@ -6,6 +6,7 @@ import { cpus, totalmem } from "node:os";
 import type { BenchOptions } from "./options.ts";
 import type { TargetResult } from "./scenario.ts";
 import { round } from "./stats.ts";
+import type { ProbeSummary } from "./targets/probe-reader.ts";
 
 export interface Machine {
   nproc: number;
@@ -70,32 +71,89 @@ export function ratios(targets: Record<string, TargetResult>): Record<string, nu
   );
 }
 
-const ROWS: [label: string, field: keyof TargetResult, compared: boolean][] = [
-  ["Abonnés connectés", "connected", false],
-  ["Latence p50 (ms)", "p50Ms", true],
-  ["Latence p95 (ms)", "p95Ms", true],
-  ["Latence p99 (ms)", "p99Ms", true],
-  ["Latence max (ms)", "maxMs", true],
-  ["Livraisons attendues", "expected", false],
-  ["Livraisons reçues", "delivered", false],
-  ["Perdues", "lost", false],
-  ["Doublons", "duplicates", false],
-  ["Hors ordre", "outOfOrder", false],
-  ["Flux coupés par le serveur", "dropped", false],
-  ["Octets par livraison", "bytesPerDelivery", false],
-  ["Lectures socket par livraison (abonnés)", "readsPerDelivery", false],
-  ["RSS par abonné (KiB)", "rssPerSubscriberKiB", true],
-  ["CPU serveur par livraison (µs)", "cpuUsPerDelivery", true],
-  ["Part du noyau dans ce CPU", "systemCpuShare", false],
-  ["CPU serveur par connexion (µs)", "cpuUsPerConnection", true],
-  ["CPU serveur pendant la diffusion (% d'un cœur)", "serverCpuPercent", false],
-  ["Acquittement pendant la diffusion p50 (ms)", "fanoutAckP50Ms", false],
-  ["Acquittement pendant la diffusion p99 (ms)", "fanoutAckP99Ms", false],
-  ["Acquittement sans abonné p50 (ms)", "ackP50Ms", true],
-  ["Acquittement sans abonné p99 (ms)", "ackP99Ms", true],
-  ["Acquittement sans abonné p99, échauffement (ms)", "ackWarmupP99Ms", false],
-  ["Octets au repos par client et par minute", "idleBytesPerClientPerMin", true],
+type Row = [label: string, value: (t: TargetResult) => unknown, compared?: Compared];
+type Compared = (typeof COMPARED)[number];
+
+const field =
+  (name: keyof TargetResult) =>
+  (t: TargetResult): unknown =>
+    t[name];
+const failures = (counts: Record<string, number>) =>
+  Object.keys(counts).length === 0
+    ? 0
+    : Object.entries(counts)
+        .map(([reason, count]) => `${reason} ${count}`)
+        .join(", ");
+
+const ROWS: Row[] = [
+  ["Abonnés connectés", field("connected")],
+  ["Échecs de connexion", (t) => failures(t.connectFailures)],
+  ["Latence p50 (ms)", field("p50Ms"), "p50Ms"],
+  ["Latence p95 (ms)", field("p95Ms"), "p95Ms"],
+  ["Latence p99 (ms)", field("p99Ms"), "p99Ms"],
+  ["Latence max (ms)", field("maxMs"), "maxMs"],
+  ["Publications envoyées / acquittées", (t) => `${t.sent} / ${t.acked}`],
+  ["Échecs de publication", (t) => failures(t.publishFailures)],
+  ["Envois partis en retard (créneau occupé)", field("lateSends")],
+  ["Livraisons attendues", field("expected")],
+  ["Livraisons reçues", field("delivered")],
+  ["Perdues", field("lost")],
+  ["Doublons", field("duplicates")],
+  ["Hors ordre", field("outOfOrder")],
+  ["Messages étrangers", field("foreign")],
+  ["Flux coupés par le serveur", field("dropped")],
+  ["Livraisons par seconde", field("deliveriesPerSecond")],
+  ["Octets par livraison", field("bytesPerDelivery")],
+  ["Lectures socket par livraison (abonnés)", field("readsPerDelivery")],
+  ["RSS par abonné (KiB)", field("rssPerSubscriberKiB"), "rssPerSubscriberKiB"],
+  ["CPU serveur par livraison (µs)", field("cpuUsPerDelivery"), "cpuUsPerDelivery"],
+  ["Part du noyau dans ce CPU", field("systemCpuShare")],
+  ["CPU serveur par connexion (µs)", field("cpuUsPerConnection"), "cpuUsPerConnection"],
+  ["CPU serveur pendant la diffusion (% d'un cœur)", field("serverCpuPercent")],
+  ["CPU de toute la machine pendant la diffusion (% des cœurs)", field("machineCpuPercent")],
+  [
+    "Retard de boucle serveur pendant la diffusion p99 / max (ms)",
+    (t) => loop(t.serverLoop.publish),
+  ],
+  [
+    "Pauses GC serveur pendant la diffusion : nombre / total / max (ms) / ≥ 10 ms",
+    (t) => gc(t.serverLoop.publish),
+  ],
+  [
+    "Retard de boucle serveur pendant les connexions p99 / max (ms)",
+    (t) => loop(t.serverLoop.connect),
+  ],
+  ["Acquittement pendant la diffusion p50 (ms)", field("fanoutAckP50Ms")],
+  ["Acquittement pendant la diffusion p99 (ms)", field("fanoutAckP99Ms")],
+  ["Acquittement sans abonné p50 (ms)", field("ackP50Ms"), "ackP50Ms"],
+  ["Acquittement sans abonné p99 (ms)", field("ackP99Ms"), "ackP99Ms"],
+  ["Acquittement sans abonné p99, échauffement (ms)", field("ackWarmupP99Ms")],
+  [
+    "Octets au repos par client et par minute",
+    field("idleBytesPerClientPerMin"),
+    "idleBytesPerClientPerMin",
+  ],
+  ["Générateur : CPU pendant la diffusion (% d'un cœur)", (t) => t.loadGenerator.publishCpuPercent],
+  [
+    "Générateur : retard de boucle p99 / max (ms)",
+    (t) => `${t.loadGenerator.publishEventLoopP99Ms} / ${t.loadGenerator.publishEventLoopMaxMs}`,
+  ],
+  [
+    "Générateur goulot d'étranglement",
+    (t) =>
+      t.generatorBottleneck.length === 0 ? "non" : `**OUI** : ${t.generatorBottleneck.join(" ; ")}`,
+  ],
 ];
+
+function loop(probe: ProbeSummary | null): string {
+  return probe ? `${probe.eventLoopDelayMs.p99} / ${probe.eventLoopDelayMs.max}` : "—";
+}
+
+function gc(probe: ProbeSummary | null): string {
+  return probe
+    ? `${probe.gcCount} / ${probe.gcTotalMs} / ${probe.gcMaxMs} / ${probe.gcOver10Ms}`
+    : "—";
+}
 
 function cell(value: unknown): string {
   if (typeof value === "number") return Number.isNaN(value) ? "—" : String(value);
@@ -119,9 +177,12 @@ export function markdown(report: BenchReport): string {
     `| ${header.join(" | ")} |`,
     `| ${header.map(() => "---").join(" | ")} |`,
   ];
-  for (const [label, field, compared] of ROWS) {
-    const values = names.map((name) => cell(report.targets[name]?.[field]));
-    const ratio = both ? [compared ? cell(report.ratios?.[field]) : ""] : [];
+  for (const [label, value, compared] of ROWS) {
+    const values = names.map((name) => {
+      const target = report.targets[name];
+      return cell(target ? value(target) : undefined);
+    });
+    const ratio = both ? [compared ? cell(report.ratios?.[compared]) : ""] : [];
     lines.push(`| ${[label, ...values, ...ratio].join(" | ")} |`);
   }
   lines.push("");

@@ -4,10 +4,20 @@
  * bytes), then, subscribers gone, webhook acknowledgements at a fixed rate.
  */
 
+import { bottleneckReasons } from "./bottleneck.ts";
 import type { AckReport, Percentiles } from "./load-generator/protocol.ts";
 import type { LoadGenerator } from "./load-generator-client.ts";
-import { cpuUs, loadAverage, rssKiB, sum, systemCpuUs } from "./proc-stats.ts";
+import {
+  cpuUs,
+  loadAverage,
+  machineCpuPercent,
+  machineCpuTicks,
+  rssKiB,
+  sum,
+  systemCpuUs,
+} from "./proc-stats.ts";
 import { round, summarize } from "./stats.ts";
+import { type ProbeSummary, readProbe } from "./targets/probe-reader.ts";
 import type { Target } from "./targets/target.ts";
 
 export interface ScenarioOptions {
@@ -44,7 +54,14 @@ export interface TargetResult {
   outOfOrder: number;
   /** Streams the server closed during publishing. */
   dropped: number;
+  /** Bench messages that matched no expected delivery (another run's, or garbled). */
+  foreign: number;
+  /** Publications sent and acknowledged with a 2xx. */
+  sent: number;
+  acked: number;
   publishFailures: Record<string, number>;
+  /** Sends that had to wait for a free connection slot (the open loop slipped). */
+  lateSends: number;
   bytesPerDelivery: number;
   readsPerDelivery: number;
   /** Acknowledgement of the publishing requests while fanning out to every subscriber. */
@@ -59,6 +76,12 @@ export interface TargetResult {
   systemCpuShare: number;
   /** Server CPU during publishing, in % of one core. */
   serverCpuPercent: number;
+  /** The whole machine (server, load generator, everything else) during publishing, % of all cores. */
+  machineCpuPercent: number;
+  /** Deliveries per second during publishing (first send → last delivery). */
+  deliveriesPerSecond: number;
+  /** The server's event loop and GC (bench probe), per phase; null for a server without it. */
+  serverLoop: { connect: ProbeSummary | null; publish: ProbeSummary | null };
   idleSeconds: number;
   idleBytesPerClientPerMin: number;
   ackRate: number;
@@ -74,8 +97,13 @@ export interface TargetResult {
     publishCpuMs: number;
     /** Load generator CPU during publishing, in % of one core. */
     publishCpuPercent: number;
+    /** Its own event-loop delay during publishing (ms): time added to every latency it reads. */
+    publishEventLoopP99Ms: number;
+    publishEventLoopMaxMs: number;
     idleCpuMs: number;
   };
+  /** Why the load generator, not the server, may have set the numbers; empty when it did not. */
+  generatorBottleneck: string[];
   loadAverage: { before: string; after: string };
 }
 
@@ -102,6 +130,8 @@ export async function runScenario(
   const pids = () => target.pids();
   await sleep(2000);
   const rssIdle = sum(pids(), rssKiB);
+  const probe = () => (target.probeFile ? readProbe(target.probeFile, pids()) : null);
+  await probe();
 
   log(`${target.name}: connecting ${options.subscribers} subscribers`);
   const cpuBeforeConnect = sum(pids(), cpuUs);
@@ -117,6 +147,7 @@ export async function runScenario(
     600_000,
   );
   const connectCpu = sum(pids(), cpuUs) - cpuBeforeConnect;
+  const connectLoop = await probe();
   log(
     `${target.name}: ${connect.result.connected} connected in ${round(connect.result.ms / 1000)} s ${JSON.stringify(connect.result.failures)}`,
   );
@@ -125,8 +156,10 @@ export async function runScenario(
   const rssConnected = sum(pids(), rssKiB);
 
   log(`${target.name}: publishing ${options.events} messages at ${options.rate}/s`);
+  await probe();
   const cpuBeforePublish = sum(pids(), cpuUs);
   const systemBeforePublish = sum(pids(), systemCpuUs);
+  const machineBeforePublish = machineCpuTicks();
   const publish = await load.publish(
     {
       type: "publish",
@@ -140,6 +173,8 @@ export async function runScenario(
   );
   const publishCpu = sum(pids(), cpuUs) - cpuBeforePublish;
   const publishSystemCpu = sum(pids(), systemCpuUs) - systemBeforePublish;
+  const machinePublish = machineCpuPercent(machineBeforePublish, machineCpuTicks());
+  const publishLoop = await probe();
   const p = publish.result;
   log(
     `${target.name}: delivered ${p.delivered}/${p.expected}, p99 ${round(p.latencyMs.p99)} ms, dup ${p.duplicates}, ooo ${p.outOfOrder}`,
@@ -154,6 +189,7 @@ export async function runScenario(
   log(`${target.name}: ${ackCount} publications at ${options.ackRate}/s without subscribers`);
   const { warmup, acks } = await measureAcks(target, load, options, options.events + 1000);
   const ack: Percentiles = acks.ackMs;
+  const generatorCpuPercent = (publish.cpuUs / 1000 / publish.wallMs) * 100;
 
   return {
     target: target.name,
@@ -174,7 +210,11 @@ export async function runScenario(
     duplicates: p.duplicates,
     outOfOrder: p.outOfOrder,
     dropped: p.dropped,
+    foreign: p.foreign,
+    sent: options.events,
+    acked: p.acked,
     publishFailures: p.publishFailures,
+    lateSends: p.lateSends,
     bytesPerDelivery: round(p.bytesPerDelivery, 0),
     readsPerDelivery: round(p.readsPerDelivery),
     fanoutAckP50Ms: round(p.ackMs.p50),
@@ -186,6 +226,9 @@ export async function runScenario(
     cpuUsPerDelivery: round(publishCpu / Math.max(1, p.delivered)),
     systemCpuShare: round(publishSystemCpu / Math.max(1, publishCpu)),
     serverCpuPercent: round((publishCpu / 1000 / publish.wallMs) * 100, 1),
+    machineCpuPercent: round(machinePublish, 1),
+    deliveriesPerSecond: round(p.delivered / (publish.wallMs / 1000), 0),
+    serverLoop: { connect: connectLoop, publish: publishLoop },
     idleSeconds: options.idleSeconds,
     idleBytesPerClientPerMin: round((idle.result.bytes / live) * (60 / options.idleSeconds)),
     ackRate: options.ackRate,
@@ -198,9 +241,17 @@ export async function runScenario(
     loadGenerator: {
       connectCpuMs: round(connect.cpuUs / 1000, 0),
       publishCpuMs: round(publish.cpuUs / 1000, 0),
-      publishCpuPercent: round((publish.cpuUs / 1000 / publish.wallMs) * 100, 1),
+      publishCpuPercent: round(generatorCpuPercent, 1),
+      publishEventLoopP99Ms: round(publish.eventLoopDelayMs.p99),
+      publishEventLoopMaxMs: round(publish.eventLoopDelayMs.max),
       idleCpuMs: round(idle.cpuUs / 1000, 0),
     },
+    generatorBottleneck: bottleneckReasons({
+      cpuPercent: generatorCpuPercent,
+      lateSends: p.lateSends,
+      eventLoopP99Ms: publish.eventLoopDelayMs.p99,
+      latencyP99Ms: p.latencyMs.p99,
+    }),
     loadAverage: { before: loadBefore, after: loadAverage() },
   };
 }

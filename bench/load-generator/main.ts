@@ -3,6 +3,7 @@
  * one command at a time, and reports its own CPU so the orchestrator can show what the
  * measurement itself cost on the shared cores.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { summarize } from "../stats.ts";
 import { DeliveryLog } from "./delivery-log.ts";
 import type { Command, PublishReport, Reply, Result } from "./protocol.ts";
@@ -104,6 +105,10 @@ async function run(command: Command): Promise<Result> {
 process.on("message", async (message: { id: number; command: Command }) => {
   const cpu = process.cpuUsage();
   const started = performance.now();
+  // A late loop here delays the reading of deliveries: it shows when the generator, not the
+  // server, set the latency.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   let reply: Reply;
   try {
     const result = await run(message.command);
@@ -114,6 +119,8 @@ process.on("message", async (message: { id: number; command: Command }) => {
   const used = process.cpuUsage(cpu);
   reply.cpuUs = used.user + used.system;
   reply.wallMs = performance.now() - started;
+  loop.disable();
+  reply.eventLoopDelayMs = { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
   process.send?.(reply);
 });
 

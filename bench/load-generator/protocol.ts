@@ -79,4 +79,6 @@ export interface Reply {
   /** CPU the load generator itself used for this command (user + system). */
   cpuUs: number;
   wallMs: number;
+  /** The generator's own event-loop delay during the command (ms). */
+  eventLoopDelayMs?: { p99: number; max: number };
 }

@@ -13,6 +13,8 @@ export interface Target {
   readonly publish: PublishTarget;
   /** Processes whose memory and CPU are the server's. */
   pids(): number[];
+  /** Where `relay-probe.ts` writes (event-loop delay, GC); absent for a server without it. */
+  readonly probeFile?: string;
   stop(): Promise<void>;
 }
 
