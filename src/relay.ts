@@ -2,6 +2,7 @@
  * The composition root: builds the store, hub, ingest service and HTTP routes from a validated
  * config, and knows the order in which to start and stop them.
  */
+import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +11,7 @@ import { createAlertService } from "./alerts/alert-service.ts";
 import { crossSigningLogLine } from "./alerts/matrix/cross-signing.ts";
 import { type AlertsConfig, AlertsConfigError, alertsConfigFromSettings } from "./alerts/rules.ts";
 import { createTokenVerifier, mintToken } from "./auth/jwt.ts";
+import { clusterMetricsText } from "./cluster/cluster-metrics.ts";
 import { type Config, ConfigError } from "./config/config.ts";
 import {
   buildColumnMapping,
@@ -290,7 +292,15 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
   });
   registerStreamRoutes(app, { hub, store, authorize, limits, state, metrics, cors });
   registerApiRoutes(app, { store, outbox: store, hub, authorize, state, version: VERSION });
-  registerHealthRoutes(app, { store, state, prometheus, authorize, storeHealth });
+  registerHealthRoutes(app, {
+    store,
+    state,
+    prometheus,
+    authorize,
+    storeHealth,
+    // WORKERS > 1: one scrape shows every worker (see src/cluster/cluster-metrics.ts).
+    ...(cluster.isWorker ? { metricsText: clusterMetricsText(prometheus.registry) } : {}),
+  });
   registerAlertRoutes(app, {
     outbox: store,
     authorize,

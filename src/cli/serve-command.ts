@@ -1,4 +1,6 @@
 /** `grist-realtime serve`: validates the config, starts the relay, stops it on SIGTERM/SIGINT. */
+import cluster from "node:cluster";
+import { runPrimary } from "../cluster/primary.ts";
 import { ConfigError, configHelp, loadConfig, redactConfig } from "../config/config.ts";
 import { createLogger } from "../log/logger.ts";
 import { createRelay } from "../relay.ts";
@@ -15,7 +17,12 @@ export async function runServeCommand(argv: string[], io: CommandIo): Promise<nu
   try {
     const config = loadConfig({ argv, env: io.env });
     const logger = createLogger(config.LOG_LEVEL);
-    logger.info({ settings: redactConfig(config) }, "configuration");
+    // With WORKERS > 1 the primary only supervises; each worker comes back here as a relay.
+    if (config.WORKERS > 1 && cluster.isPrimary) {
+      logger.info({ settings: redactConfig(config) }, "configuration");
+      return await runPrimary(config, logger);
+    }
+    if (cluster.isPrimary) logger.info({ settings: redactConfig(config) }, "configuration");
     relay = await createRelay(config, logger);
     await relay.listen();
   } catch (error) {
@@ -34,5 +41,7 @@ export async function runServeCommand(argv: string[], io: CommandIo): Promise<nu
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
   });
+  // A worker's channel to the primary would keep it alive after the relay stopped.
+  if (cluster.isWorker) process.disconnect();
   return 0;
 }

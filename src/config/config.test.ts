@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig, redactConfig } from "./config.ts";
 
@@ -112,5 +113,20 @@ describe("loadConfig", () => {
     assert.equal(secured.authEnabled, true);
     // Loopback stays as easy as before: nothing else can reach it.
     assert.equal(loadConfig({ env: { AUTH_JWT_SECRET: jwt } }).HOST, "127.0.0.1");
+  });
+
+  it("refuses several WORKERS unless the store is Redis", () => {
+    for (const STORE of ["sqlite", "memory"]) {
+      const problems = problemsOf(() => loadConfig({ env: { STORE, WORKERS: "2" } }));
+      assert.equal(problems.length, 1);
+      assert.match(problems[0] ?? "", /WORKERS .*STORE=redis/);
+    }
+    assert.equal(loadConfig({ env: { STORE: "sqlite", WORKERS: "1" } }).WORKERS, 1);
+    assert.equal(loadConfig({ env: { STORE: "redis", WORKERS: "3" } }).WORKERS, 3);
+  });
+
+  it("reads WORKERS=auto as one process per core", () => {
+    const workers = loadConfig({ env: { STORE: "redis", WORKERS: "auto" } }).WORKERS;
+    assert.equal(workers, availableParallelism());
   });
 });

@@ -120,6 +120,13 @@ export function loadConfig(source: ConfigSource = {}): Config {
       "TCHAP_HOMESERVER_URL, TCHAP_ACCESS_TOKEN et TCHAP_ROOM_ID vont ensemble : il en manque",
     );
   }
+  if (values.WORKERS > 1 && values.STORE !== "redis") {
+    // Each process would have its own copy (memory) or fight for one file (SQLite): only the
+    // Redis store gives several processes one ordered stream.
+    problems.push(
+      `${label("WORKERS")} : ${values.WORKERS} processus exigent STORE=redis ; avec STORE=${values.STORE}, un seul processus possède les données (WORKERS=1)`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const defaultMapping = join(values.DATA_DIR, "column-mapping.json");

@@ -2,6 +2,7 @@
  * Every setting of the relay, once: its environment variable, its flag, its schema and its
  * French description (printed by `--help` and copied in the README). `config.ts` reads them.
  */
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -60,6 +61,12 @@ export const OPTIONS = [
     z.enum(["FULL", "NORMAL"]),
     "FULL : chaque webhook acquitté survit à une coupure de courant ; NORMAL : à un arrêt brutal du processus seulement",
     { default: "FULL" },
+  ),
+  option(
+    "WORKERS",
+    z.union([z.literal("auto").transform(() => availableParallelism()), positiveInt(1, 256)]),
+    "Processus relais partageant le port (auto = un par cœur) ; plus d'un exige STORE=redis",
+    { default: "1" },
   ),
   option("REDIS_URL", z.url({ protocol: /^rediss?$/ }), "URL Redis (STORE=redis)", {
     default: "redis://127.0.0.1:6379",

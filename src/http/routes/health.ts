@@ -17,6 +17,8 @@ export interface HealthRoutesOptions {
   authorize: Authorize;
   /** Failed writes seen by the routes (disk full…): not ready while they last. */
   storeHealth: StoreHealth;
+  /** The `/metrics` text when it is not this registry's alone (WORKERS > 1: every worker). */
+  metricsText?: () => Promise<string>;
 }
 
 export function registerHealthRoutes(app: FastifyInstance, options: HealthRoutesOptions): void {
@@ -42,6 +44,6 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthRoutes
     await options.authorize(request, "admin");
     if (!options.prometheus) return reply.code(404).send();
     reply.header("Content-Type", options.prometheus.registry.contentType);
-    return options.prometheus.registry.metrics();
+    return (options.metricsText ?? (() => options.prometheus?.registry.metrics()))();
   });
 }
