@@ -20,6 +20,8 @@ export interface BenchOptions {
   redisUrl: string | null;
   /** Skip the SQLITE_SYNCHRONOUS=NORMAL acknowledgement run. */
   skipNormal: boolean;
+  /** Relay processes (`WORKERS`), Redis store only. */
+  workers: number;
 }
 
 export const USAGE = `Usage : npm run bench -- --subscribers N --events M --rate R [options]
@@ -39,6 +41,7 @@ export const USAGE = `Usage : npm run bench -- --subscribers N --events M --rate
                               --relay-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof")
   --redis-url URL             Redis existant pour --store redis (défaut : un redis-server lancé
                               par le bench dans un dossier temporaire)
+  --workers N                 processus relais (WORKERS, avec --store redis seulement ; défaut : 1)
   --skip-normal               ne pas mesurer l'acquittement avec SQLITE_SYNCHRONOUS=NORMAL
 `;
 
@@ -76,6 +79,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       "relay-node-args": { type: "string", default: "" },
       "redis-url": { type: "string" },
       "skip-normal": { type: "boolean", default: false },
+      workers: { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -85,6 +89,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     throw new Error("--target : relay, nchan ou both");
   if (!["sqlite", "redis"].includes(values.store)) throw new Error("--store : sqlite ou redis");
   const subscribers = Math.floor(positive("subscribers", values.subscribers, 1000));
+  const workers = Math.floor(positive("workers", values.workers, 1));
+  if (workers > 1 && values.store !== "redis") throw new Error("--workers : avec --store redis");
   const events = Math.floor(positive("events", values.events, 100));
   // Bounded: one socket per subscriber in each process, 5,000 per loopback source address.
   if (subscribers > 200_000) throw new Error("--subscribers : 200 000 au plus");
@@ -112,5 +118,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     relayNodeArgs: values["relay-node-args"].split(" ").filter((arg) => arg !== ""),
     redisUrl: values["redis-url"] ?? null,
     skipNormal: values["skip-normal"],
+    workers,
   };
 }

@@ -72,6 +72,7 @@ async function main(): Promise<void> {
             nodeArgs: options.relayNodeArgs,
             redisUrl,
             redisKeyPrefix: `grist-realtime-bench-${Date.now()}:`,
+            workers: options.workers,
           });
           if (!redis) return relay;
           // The store's own process is part of the cost of a delivery.

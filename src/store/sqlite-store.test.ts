@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -9,6 +9,7 @@ import {
   describeEventStoreContract,
   sampleRecord,
 } from "../../test/support/event-store-contract.ts";
+import { waitFor } from "../../test/support/redis.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "grist-realtime-sqlite-"));
@@ -75,6 +76,50 @@ describe("sqlite store on disk", () => {
     const [read] = await store.readLatest(10);
     assert.match(read?.id ?? "", /^[a-z]{8}\.1$/);
     assert.deepEqual(await store.readAfter("1", 10), { kind: "foreign" });
+    await store.close();
+  });
+
+  it("with FULL, acknowledges a commit and tells listeners only once its WAL sync ended, in commit order", async () => {
+    const syncs: (() => void)[] = [];
+    const store = new SqliteStore({
+      file: join(dir, "durable.db"),
+      synchronous: "FULL",
+      syncWal: () => new Promise<void>((resolve) => syncs.push(resolve)),
+    });
+    const heard: string[] = [];
+    store.onAppended((events) => heard.push(...events.map((event) => event.id)));
+    let firstDone = false;
+    const first = commitRecords(store, [sampleRecord(1)]).then((events) => {
+      firstDone = true;
+      return events;
+    });
+    await waitFor("the first sync to start", () => syncs.length === 1);
+    // Committed while the first sync runs: it needs a later one.
+    const second = commitRecords(store, [sampleRecord(2)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(firstDone, false);
+    assert.deepEqual(heard, [], "nothing is announced before it is on disk");
+    syncs.shift()?.();
+    const [a] = await first;
+    assert.deepEqual(heard, [a?.id]);
+    await waitFor("the second sync to start", () => syncs.length === 1);
+    syncs.shift()?.();
+    const [b] = await second;
+    assert.deepEqual(heard, [a?.id, b?.id]);
+    await store.close();
+  });
+
+  it("checkpoints the WAL into the database file from a worker thread", async () => {
+    const file = join(dir, "checkpoint.db");
+    const store = new SqliteStore({ file, checkpointIntervalMs: 50 });
+    const before = statSync(file).size;
+    await commitRecords(
+      store,
+      Array.from({ length: 200 }, (_, i) => sampleRecord(i + 1)),
+    );
+    // The committing connection never checkpoints (wal_autocheckpoint = 0): only the worker
+    // makes the main file grow while the store is open.
+    await waitFor("the main file to grow", () => statSync(file).size > before, 10_000);
     await store.close();
   });
 });

@@ -25,6 +25,8 @@ import type {
   OutboxRetryResult,
   OutboxStatus,
 } from "./outbox.ts";
+import { SqliteCheckpointer } from "./sqlite-checkpointer.ts";
+import { type SyncFile, WalSync } from "./wal-sync.ts";
 
 export interface SqliteStoreOptions {
   /** Path of the database file. */
@@ -34,6 +36,10 @@ export interface SqliteStoreOptions {
    * cut. `NORMAL` survives a process crash only, for disks where fsync is slow.
    */
   synchronous?: "FULL" | "NORMAL";
+  /** How FULL syncs the WAL file (tests replace it to control when a sync ends). */
+  syncWal?: SyncFile;
+  /** Pause between checkpoints of the WAL, from a worker thread (default 1 s). */
+  checkpointIntervalMs?: number;
 }
 
 const SCHEMA = `
@@ -102,13 +108,24 @@ export class SqliteStore implements EventStore, Outbox {
   #lastSeq: number;
   #prunedThrough: number;
   #closed = false;
+  /** FULL: commits are acknowledged once their WAL frames are synced (wal-sync.ts). */
+  readonly #walSync: WalSync | null;
+  readonly #checkpointer: SqliteCheckpointer;
+  /** The last commit's emission: listeners hear commits in commit order, each once durable. */
+  #emitted: Promise<void> = Promise.resolve();
 
   constructor(options: SqliteStoreOptions) {
     mkdirSync(dirname(options.file), { recursive: true });
     this.#db = new DatabaseSync(options.file);
+    // The connection never fsyncs on the event loop: FULL durability comes from WalSync on the
+    // thread pool, and checkpoints (which fsync too) from a worker thread.
     this.#db.exec(
-      `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous ?? "FULL"};`,
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
     );
+    this.#walSync =
+      (options.synchronous ?? "FULL") === "FULL"
+        ? new WalSync(`${options.file}-wal`, options.syncWal)
+        : null;
     this.#db.exec("PRAGMA busy_timeout = 5000;");
     this.#db.exec(SCHEMA);
     const prepare = (sql: string) => this.#db.prepare(sql);
@@ -150,6 +167,14 @@ export class SqliteStore implements EventStore, Outbox {
     };
     this.#lastSeq = this.#meta("last_seq");
     this.#prunedThrough = this.#meta("pruned_through");
+    this.#checkpointer = new SqliteCheckpointer({
+      file: options.file,
+      ...(options.checkpointIntervalMs ? { intervalMs: options.checkpointIntervalMs } : {}),
+      // Without the worker the WAL would grow forever: SQLite checkpoints on commit again.
+      onFailure: () => {
+        if (!this.#closed) this.#db.exec("PRAGMA wal_autocheckpoint = 1000;");
+      },
+    });
     // First open of this file (or of a file written before epochs): a new history begins.
     // OR IGNORE: another process opening the same file at once keeps the first epoch.
     this.#stmt("addMeta").run("epoch", newEpoch());
@@ -233,8 +258,26 @@ export class SqliteStore implements EventStore, Outbox {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
     }
-    this.#listeners.emit(events);
+    if (!this.#walSync) {
+      this.#listeners.emit(events);
+      return events;
+    }
+    await this.#whenDurable(events, this.#walSync.durable());
     return events;
+  }
+
+  /**
+   * Emits after the sync and after every earlier commit's emission. Until then the events are
+   * already readable (snapshot, replay): the hub skips what a catch-up already showed, and an
+   * event seen there before its sync is lost only if the power fails in those milliseconds,
+   * while its webhook is still unacknowledged (Grist sends it again).
+   */
+  #whenDurable(events: RelayEvent[], durable: Promise<void>): Promise<void> {
+    // A failed sync still emits (the state already holds the events) but the webhook is not
+    // acknowledged: the disk is failing and Grist will retry.
+    const done = this.#emitted.then(() => durable).finally(() => this.#listeners.emit(events));
+    this.#emitted = done.catch(() => undefined);
+    return done;
   }
 
   async readAfter(afterId: string, limit: number): Promise<ReadAfterResult> {
@@ -297,6 +340,9 @@ export class SqliteStore implements EventStore, Outbox {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#emitted;
+    await this.#checkpointer.stop();
+    await this.#walSync?.close();
     this.#db.close();
   }
 
