@@ -89,7 +89,7 @@ describe("the hub's fan-out", () => {
     };
   }
 
-  function setup(store: EventStore = new MemoryStore()) {
+  function setup(store: EventStore = new MemoryStore(), fanOutSlice?: number) {
     const hub = new Hub({
       store,
       metrics: NOOP_METRICS,
@@ -97,6 +97,7 @@ describe("the hub's fan-out", () => {
       retryMs: 1000,
       maxQueuedBytes: 1 << 20,
       maxPendingEvents: 100,
+      ...(fanOutSlice ? { fanOutSlice } : {}),
     });
     const subscriber = (socket: Socket) =>
       new Subscriber({
@@ -211,5 +212,36 @@ describe("the hub's fan-out", () => {
     for (const events of late.splice(0)) for (const listener of listeners) listener(events);
     await stream.waitFor("record.added#3");
     assert.deepEqual(stream.frames, ["snapshot#2", "record.added#3"]);
+  });
+
+  it("fans out a slice of subscribers per turn, later events and newcomers keeping order", async () => {
+    const { store, hub, subscriber } = setup(new MemoryStore(), 2);
+    const streams = [];
+    for (let i = 0; i < 5; i++) {
+      const stream = await pair();
+      await hub.open(subscriber(stream.socket), null);
+      await stream.waitFor("snapshot#undefined");
+      streams.push({ stream, written: stream.socket.bytesWritten });
+    }
+    await commitRecords(store, [sampleRecord(1)]);
+    // The fan-out's first turn was queued by the commit, before this one.
+    await new Promise((resolve) => setImmediate(resolve));
+    const reached = streams.filter(({ stream, written }) => stream.socket.bytesWritten > written);
+    assert.equal(reached.length, 2, "one slice of two subscribers in the first turn");
+    // While the fan-out of event 1 goes on: event 2 is committed and a newcomer arrives.
+    await commitRecords(store, [sampleRecord(2)]);
+    const late = await pair();
+    await hub.open(subscriber(late.socket), null);
+    for (const { stream } of streams) await stream.waitFor("record.added#2");
+    await commitRecords(store, [sampleRecord(3)]);
+    for (const { stream } of [...streams, { stream: late }]) await stream.waitFor("record.added#3");
+    for (const { stream } of streams)
+      assert.deepEqual(stream.frames, [
+        "snapshot#undefined",
+        "record.added#1",
+        "record.added#2",
+        "record.added#3",
+      ]);
+    assert.deepEqual(late.frames, ["snapshot#2", "record.added#3"]);
   });
 });

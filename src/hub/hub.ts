@@ -6,7 +6,9 @@
  * Live fan-out runs in a later turn of the event loop (setImmediate), not inside the store's
  * commit: the webhook is acknowledged before ten thousand sockets are written, and the events
  * committed meanwhile (several webhooks read in one poll) go out together, one write per
- * subscriber. Subscribers still catching up get events at once, in their held list.
+ * subscriber. It writes `fanOutSlice` subscribers per turn, so webhooks and new connections are
+ * served between slices instead of waiting behind one long loop. Subscribers still catching up
+ * get events at once, in their held list.
  */
 import type { RelayEvent } from "../domain/events.ts";
 import type { Metrics } from "../metrics/metrics.ts";
@@ -34,6 +36,8 @@ export interface HubOptions {
   maxPendingEvents: number;
   /** Events read from the store per replay page. */
   replayPageSize?: number;
+  /** Live subscribers written per event-loop turn during fan-out (default 1000). */
+  fanOutSlice?: number;
   /** When the webhook behind an event was received (for the latency histogram). */
   takeIngestStart?: (eventId: string) => number | undefined;
   onClose?: (subscriber: Subscriber, reason: CloseReason) => void;
@@ -47,6 +51,16 @@ interface QueuedEvent {
   readonly seq: number;
 }
 
+/** One fan-out of a batch of events, carried over the turns it takes. */
+interface FanOut {
+  readonly queue: QueuedEvent[];
+  /** Over the live set itself: subscribers gone meanwhile are skipped, new ones come last. */
+  readonly subscribers: Iterator<Subscriber>;
+  readonly together: Partial<Record<StreamFormat, Buffer>>;
+  readonly deliveredTo: number[];
+  everyEventTo: number;
+}
+
 export class Hub {
   readonly #options: HubOptions;
   readonly #subscribers = new Set<Subscriber>();
@@ -57,7 +71,9 @@ export class Hub {
   /** Events received from the store so far; `Subscriber.liveFrom` compares against it. */
   #received = 0;
   #queue: QueuedEvent[] = [];
+  /** The next slice of fan-out, scheduled; null when none is pending. */
   #flushing: NodeJS.Immediate | null = null;
+  #fanOut: FanOut | null = null;
   readonly #unsubscribeStore: () => void;
   readonly #unsubscribeGap: (() => void) | undefined;
   /** One function for every subscriber (no closure each): its socket closed. */
@@ -235,66 +251,96 @@ export class Hub {
       }
       this.#queue.push({ encoded: this.#encoded(event), seq: ++this.#received });
     }
-    this.#flushing ??= setImmediate(() => this.#flush());
+    // A fan-out in progress schedules the next batch itself when it ends.
+    if (!this.#fanOut) this.#flushing ??= setImmediate(() => this.#flush());
   }
 
   /**
-   * Writes every queued event to every live subscriber, one write per subscriber. Unfiltered
-   * subscribers, the common case, all receive the same bytes: the frames of the whole queue,
-   * concatenated once.
+   * Writes every queued event to every live subscriber, one write per subscriber, a slice of
+   * subscribers per turn. Unfiltered subscribers, the common case, all receive the same bytes:
+   * the frames of the whole batch, concatenated once. Events queued meanwhile wait for the next
+   * batch, so each subscriber still gets them in order.
    */
   #flush(): void {
     this.#flushing = null;
-    const queue = this.#queue;
-    this.#queue = [];
-    const first = queue[0];
-    const last = queue.at(-1);
-    if (!first || !last) return;
-    const lastId = last.encoded.event.id;
-    const epoch = splitEventId(lastId)?.epoch ?? null;
-    if (epoch !== this.#epoch) {
-      this.#epoch = epoch;
-      this.#endOtherHistories(epoch);
-    }
-    const together: Partial<Record<StreamFormat, Buffer>> = {};
-    const deliveredTo = new Array<number>(queue.length).fill(0);
-    let everyEventTo = 0;
-    const compare = this.#options.store.compareIds.bind(this.#options.store);
-    for (const subscriber of this.#live) {
-      const caughtUpTo = subscriber.caughtUpTo;
-      if (caughtUpTo !== null) {
-        // Once an event past the catch-up came by, ids need no more comparing.
-        if (compare(lastId, caughtUpTo) > 0) subscriber.caughtUpTo = null;
-        else {
-          subscriber.lastId = lastId;
-          continue;
-        }
+    let fanOut = this.#fanOut;
+    if (!fanOut) {
+      const queue = this.#queue;
+      this.#queue = [];
+      const last = queue.at(-1);
+      if (!last) return;
+      const epoch = splitEventId(last.encoded.event.id)?.epoch ?? null;
+      if (epoch !== this.#epoch) {
+        this.#epoch = epoch;
+        this.#endOtherHistories(epoch);
       }
-      if (subscriber.unfiltered && subscriber.liveFrom < first.seq && caughtUpTo === null) {
-        let bytes = together[subscriber.format];
-        if (!bytes) {
-          bytes = joinFrames(queue, subscriber.format);
-          together[subscriber.format] = bytes;
-        }
+      fanOut = {
+        queue,
+        subscribers: this.#live.values(),
+        together: {},
+        deliveredTo: new Array<number>(queue.length).fill(0),
+        everyEventTo: 0,
+      };
+      this.#fanOut = fanOut;
+    }
+    const slice = this.#options.fanOutSlice ?? 1000;
+    for (let written = 0; written < slice; written++) {
+      const next = fanOut.subscribers.next();
+      if (next.done) {
+        this.#fanOut = null;
+        this.#fanOutDone(fanOut);
+        if (this.#queue.length > 0) this.#flushing = setImmediate(() => this.#flush());
+        return;
+      }
+      // Closed after the iterator passed it by (a Set iterator skips only deleted entries).
+      if (!next.value.closed) this.#fanOutTo(next.value, fanOut);
+    }
+    this.#flushing = setImmediate(() => this.#flush());
+  }
+
+  #fanOutTo(subscriber: Subscriber, fanOut: FanOut): void {
+    const { queue, together, deliveredTo } = fanOut;
+    const first = queue[0] as QueuedEvent;
+    const lastId = (queue.at(-1) as QueuedEvent).encoded.event.id;
+    const caughtUpTo = subscriber.caughtUpTo;
+    const compare = this.#compare;
+    if (caughtUpTo !== null) {
+      // Once an event past the catch-up came by, ids need no more comparing.
+      if (compare(lastId, caughtUpTo) > 0) subscriber.caughtUpTo = null;
+      else {
         subscriber.lastId = lastId;
-        if (this.#send(subscriber, bytes)) everyEventTo++;
-        continue;
+        return;
       }
-      const parts: Buffer[] = [];
-      const indexes: number[] = [];
-      queue.forEach((queued, index) => {
-        if (queued.seq <= subscriber.liveFrom) return;
-        if (caughtUpTo !== null && compare(queued.encoded.event.id, caughtUpTo) <= 0) return;
-        const bytes = this.#bytesFor(subscriber, queued.encoded);
-        if (!bytes) return;
-        parts.push(bytes);
-        indexes.push(index);
-      });
-      subscriber.lastId = lastId;
-      if (parts.length === 0) continue;
-      if (this.#send(subscriber, parts))
-        for (const index of indexes) deliveredTo[index] = (deliveredTo[index] ?? 0) + 1;
     }
+    if (subscriber.unfiltered && subscriber.liveFrom < first.seq && caughtUpTo === null) {
+      let bytes = together[subscriber.format];
+      if (!bytes) {
+        bytes = joinFrames(queue, subscriber.format);
+        together[subscriber.format] = bytes;
+      }
+      subscriber.lastId = lastId;
+      if (this.#send(subscriber, bytes)) fanOut.everyEventTo++;
+      return;
+    }
+    const parts: Buffer[] = [];
+    const indexes: number[] = [];
+    queue.forEach((queued, index) => {
+      if (queued.seq <= subscriber.liveFrom) return;
+      if (caughtUpTo !== null && compare(queued.encoded.event.id, caughtUpTo) <= 0) return;
+      const bytes = this.#bytesFor(subscriber, queued.encoded);
+      if (!bytes) return;
+      parts.push(bytes);
+      indexes.push(index);
+    });
+    subscriber.lastId = lastId;
+    if (parts.length === 0) return;
+    if (this.#send(subscriber, parts))
+      for (const index of indexes) deliveredTo[index] = (deliveredTo[index] ?? 0) + 1;
+  }
+
+  readonly #compare = (a: string, b: string) => this.#options.store.compareIds(a, b);
+
+  #fanOutDone({ queue, deliveredTo, everyEventTo }: FanOut): void {
     const metrics = this.#options.metrics;
     queue.forEach(({ encoded }, index) => {
       metrics.eventDelivered(
@@ -373,6 +419,7 @@ export class Hub {
   stop(): void {
     if (this.#flushing) clearImmediate(this.#flushing);
     this.#flushing = null;
+    this.#fanOut = null;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#heartbeat = null;
     if (this.#stallCheck) clearInterval(this.#stallCheck);
