@@ -7,6 +7,7 @@ import type {
   IdleReport,
   PublishReport,
   Reply,
+  StormReport,
 } from "./load-generator/protocol.ts";
 import type { ConnectResult } from "./load-generator/subscriber-pool.ts";
 import { spawnLimited } from "./spawn-limited.ts";
@@ -87,6 +88,10 @@ export class LoadGenerator {
 
   acks(command: Extract<Command, { type: "acks" }>, timeoutMs: number) {
     return this.#send<AckReport>(command, timeoutMs);
+  }
+
+  storm(command: Extract<Command, { type: "storm" }>, timeoutMs: number) {
+    return this.#send<StormReport>(command, timeoutMs);
   }
 
   disconnect() {

@@ -22,6 +22,12 @@ export interface BenchOptions {
   skipNormal: boolean;
   /** Relay processes (`WORKERS`), Redis store only. */
   workers: number;
+  /** `fanout` (default): live fan-out vs nchan. `storm`: the reconnection storm (relay only). */
+  scenario: "fanout" | "storm";
+  /** Storm: records in state, events after the resumed Last-Event-ID, connection window. */
+  records: number;
+  tail: number;
+  spreadSeconds: number;
 }
 
 export const USAGE = `Usage : npm run bench -- --subscribers N --events M --rate R [options]
@@ -41,6 +47,10 @@ export const USAGE = `Usage : npm run bench -- --subscribers N --events M --rate
                               --relay-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof")
   --redis-url URL             Redis existant pour --store redis (défaut : un redis-server lancé
                               par le bench dans un dossier temporaire)
+  --scenario fanout|storm     diffusion (défaut) ou tempête de reconnexions après redémarrage
+  --records N --tail T --spread-seconds S
+                              tempête : N enregistrements (défaut 5000), T événements à rejouer
+                              (défaut 50), reconnexions étalées sur S s (défaut 5)
   --workers N                 processus relais (WORKERS, avec --store redis seulement ; défaut : 1)
   --skip-normal               ne pas mesurer l'acquittement avec SQLITE_SYNCHRONOUS=NORMAL
 `;
@@ -80,6 +90,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       "redis-url": { type: "string" },
       "skip-normal": { type: "boolean", default: false },
       workers: { type: "string" },
+      scenario: { type: "string", default: "fanout" },
+      records: { type: "string" },
+      tail: { type: "string" },
+      "spread-seconds": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -90,6 +104,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   if (!["sqlite", "redis"].includes(values.store)) throw new Error("--store : sqlite ou redis");
   const subscribers = Math.floor(positive("subscribers", values.subscribers, 1000));
   const workers = Math.floor(positive("workers", values.workers, 1));
+  if (!["fanout", "storm"].includes(values.scenario))
+    throw new Error("--scenario : fanout ou storm");
   if (workers > 1 && values.store !== "redis") throw new Error("--workers : avec --store redis");
   const events = Math.floor(positive("events", values.events, 100));
   // Bounded: one socket per subscriber in each process, 5,000 per loopback source address.
@@ -119,5 +135,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     redisUrl: values["redis-url"] ?? null,
     skipNormal: values["skip-normal"],
     workers,
+    scenario: values.scenario as BenchOptions["scenario"],
+    records: Math.floor(positive("records", values.records, 5000)),
+    tail: Math.floor(positive("tail", values.tail, 50)),
+    spreadSeconds: positive("spread-seconds", values["spread-seconds"], 5),
   };
 }

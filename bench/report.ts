@@ -6,6 +6,7 @@ import { cpus, totalmem } from "node:os";
 import type { BenchOptions } from "./options.ts";
 import type { TargetResult } from "./scenario.ts";
 import { round } from "./stats.ts";
+import { type StormResult, stormMarkdown } from "./storm.ts";
 import type { ProbeSummary } from "./targets/probe-reader.ts";
 
 export interface Machine {
@@ -27,6 +28,8 @@ export interface BenchReport {
   /** Targets that could not be measured, with the reason. */
   failures: Record<string, string>;
   notes: string[];
+  /** `--scenario storm`. */
+  storm?: StormResult;
 }
 
 export function describeMachine(): Machine {
@@ -194,6 +197,7 @@ export function markdown(report: BenchReport): string {
         `avant ${t.loadAverage.before}, après ${t.loadAverage.after}.`,
     );
   }
+  if (report.storm) lines.push(stormMarkdown(report.storm), "");
   for (const [key, value] of Object.entries(report.extra))
     lines.push(`- ${key} : ${JSON.stringify(value)}`);
   for (const note of report.notes) lines.push(`- ${note}`);

@@ -11,6 +11,7 @@ import { type BenchOptions, parseBenchOptions, USAGE } from "./options.ts";
 import { type BenchReport, describeMachine, markdown, ratios, writeReport } from "./report.ts";
 import { runAckOnly, runScenario, type TargetResult } from "./scenario.ts";
 import { round } from "./stats.ts";
+import { runStorm, type StormResult } from "./storm.ts";
 import { startNchan } from "./targets/nchan.ts";
 import { type RedisServer, startRedisServer } from "./targets/redis-server.ts";
 import { startRelay } from "./targets/relay.ts";
@@ -58,7 +59,27 @@ async function main(): Promise<void> {
   const extra: Record<string, unknown> = {};
   const notes: string[] = [];
 
-  if (options.target !== "nchan") {
+  let storm: StormResult | undefined;
+  if (options.scenario === "storm") {
+    let redis: RedisServer | null = null;
+    if (options.store === "redis" && !options.redisUrl) redis = await startRedisServer();
+    const redisUrl = options.redisUrl ?? redis?.url;
+    try {
+      storm = await runStorm({
+        subscribers: options.subscribers,
+        records: options.records,
+        tail: options.tail,
+        spreadSeconds: options.spreadSeconds,
+        connectionsPerAddress: options.connectionsPerAddress,
+        store: options.store,
+        ...(redisUrl ? { redisUrl } : {}),
+      });
+    } catch (error) {
+      failures.storm = (error as Error).message;
+    } finally {
+      await redis?.stop();
+    }
+  } else if (options.target !== "nchan") {
     let redis: RedisServer | null = null;
     if (options.store === "redis" && !options.redisUrl) redis = await startRedisServer();
     const redisUrl = options.redisUrl ?? redis?.url;
@@ -110,7 +131,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (options.target !== "relay") {
+  if (options.scenario === "fanout" && options.target !== "relay") {
     const nchan = await measure(
       () => startNchan({ subscribers: options.subscribers }),
       options,
@@ -133,11 +154,17 @@ async function main(): Promise<void> {
     ratios: ratios(targets),
     failures,
     notes,
+    ...(storm ? { storm } : {}),
   };
   const stamp = report.generatedAt.slice(0, 16).replace(/[:T]/g, "-");
   const out =
     options.out ??
-    join(RESULTS, `${stamp}-n${options.subscribers}-r${options.rate}-${options.target}.json`);
+    join(
+      RESULTS,
+      options.scenario === "storm"
+        ? `${stamp}-storm-n${options.subscribers}-records${options.records}.json`
+        : `${stamp}-n${options.subscribers}-r${options.rate}-${options.target}.json`,
+    );
   mkdirSync(dirname(out), { recursive: true });
   const mdFile = writeReport(report, out);
   if (Object.keys(failures).length > 0) process.exitCode = 1;

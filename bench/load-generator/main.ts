@@ -93,6 +93,9 @@ async function run(command: Command): Promise<Result> {
         durationMs: sent.durationMs,
       };
     }
+    case "storm":
+      pool ??= new SubscriberPool(command.target);
+      return pool.storm(command);
     case "disconnect": {
       const closed = pool?.live ?? 0;
       pool?.closeAll();

@@ -16,8 +16,11 @@ export function benchStamp(seq: number, sentAtUs: number): string {
   return `b${seq}t${sentAtUs}`;
 }
 
-function columns(seq: number, stamp: string): Record<string, unknown> {
-  const recordId = (seq % BENCH_RECORDS) + 1;
+function columns(
+  seq: number,
+  stamp: string,
+  recordId = (seq % BENCH_RECORDS) + 1,
+): Record<string, unknown> {
   return {
     manualSort: recordId,
     ID2: `INT-${String(recordId).padStart(3, "0")}`,
@@ -38,6 +41,15 @@ function columns(seq: number, stamp: string): Record<string, unknown> {
 export function gristWebhookBody(seq: number, sentAtUs: number): string {
   const recordId = (seq % BENCH_RECORDS) + 1;
   return JSON.stringify([{ id: recordId, ...columns(seq, benchStamp(seq, sentAtUs)) }]);
+}
+
+/** One row for record `recordId` (the reconnection storm fills thousands of records). */
+export function gristRowFor(
+  recordId: number,
+  seq: number,
+  sentAtUs: number,
+): Record<string, unknown> {
+  return { id: recordId, ...columns(seq, benchStamp(seq, sentAtUs), recordId) };
 }
 
 /** Body published to nchan: shaped and sized like the relay's `record.updated` event. */

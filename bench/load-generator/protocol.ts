@@ -22,7 +22,21 @@ export type Command =
     }
   | { type: "idle"; seconds: number }
   | { type: "acks"; target: PublishTarget; count: number; rate: number; firstSeq: number }
-  | { type: "disconnect" };
+  | { type: "disconnect" }
+  | {
+      type: "storm";
+      target: StreamTarget;
+      count: number;
+      sourceAddresses: string[];
+      /** Connections are opened evenly over this window. */
+      spreadMs: number;
+      /** Every other stream resumes with this Last-Event-ID; the others get a snapshot. */
+      lastEventId: string;
+      /** The bench messages stored after `lastEventId`: a resumed stream must get exactly these. */
+      firstTailSeq: number;
+      tail: number;
+      timeoutMs: number;
+    };
 
 export interface Percentiles {
   count: number;
@@ -69,7 +83,34 @@ export interface AckReport {
   durationMs: number;
 }
 
-export type Result = ConnectResult | PublishReport | IdleReport | AckReport | { closed: number };
+export interface StormReport {
+  connected: number;
+  failures: Record<string, number>;
+  /** From the first connection attempt to the last stream live (ms). */
+  allLiveMs: number;
+  /** Per stream, attempt → live (snapshot, or the last replayed event). */
+  liveMs: Percentiles;
+  snapshotStreams: number;
+  resumedStreams: number;
+  /** What the resumed streams got of the tail: any missing, doubled or misplaced one is a gap. */
+  resumed: {
+    expected: number;
+    delivered: number;
+    duplicates: number;
+    outOfOrder: number;
+    foreign: number;
+  };
+  /** Bytes received by every stream during the storm. */
+  bytes: number;
+}
+
+export type Result =
+  | ConnectResult
+  | PublishReport
+  | IdleReport
+  | AckReport
+  | StormReport
+  | { closed: number };
 
 export interface Reply {
   id: number;

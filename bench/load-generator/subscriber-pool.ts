@@ -4,8 +4,10 @@
  * the server drops shows up as missing deliveries.
  */
 import { connect, type Socket } from "node:net";
-import type { DeliveryLog } from "./delivery-log.ts";
+import { summarize } from "../stats.ts";
+import { DeliveryLog } from "./delivery-log.ts";
 import { nowUs } from "./payload.ts";
+import type { Command, StormReport } from "./protocol.ts";
 import { type FrameKind, type FrameVisitor, SseReader } from "./sse-reader.ts";
 
 export interface StreamTarget {
@@ -37,6 +39,8 @@ export class SubscriberPool implements FrameVisitor {
   readonly #streams: (Stream | null)[] = [];
   readonly #waiting = new Map<number, (outcome: string) => void>();
   #log: DeliveryLog | null = null;
+  /** Storm: a resumed stream is live once it got the bench message with this sequence. */
+  #readyOnSeq: number | null = null;
   #readAtUs = 0;
   /** Bytes received on every stream since the last reset. */
   bytes = 0;
@@ -98,7 +102,79 @@ export class SubscriberPool implements FrameVisitor {
     };
   }
 
-  #open(index: number, localAddress: string, timeoutMs: number): Promise<string> {
+  /**
+   * The reconnection storm: `count` streams opened evenly over `spreadMs`, every other one with
+   * `Last-Event-ID` (it must then get exactly the `tail` bench messages stored after it), the
+   * others asking for a snapshot.
+   */
+  async storm(
+    command: Omit<Extract<Command, { type: "storm" }>, "type" | "target">,
+  ): Promise<StormReport> {
+    const { count, tail, firstTailSeq } = command;
+    const log = new DeliveryLog(count, tail, firstTailSeq);
+    this.#log = log;
+    this.#readyOnSeq = firstTailSeq + tail - 1;
+    this.resetCounters();
+    const started = performance.now();
+    const liveMs = new Float64Array(count).fill(Number.NaN);
+    const failures: Record<string, number> = {};
+    let connected = 0;
+    let lastLive = started;
+    const opens: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const due = started + (i * command.spreadMs) / count;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      const index = this.#streams.length;
+      const address = command.sourceAddresses[index % command.sourceAddresses.length] as string;
+      const resumed = i % 2 === 0;
+      const attempt = performance.now();
+      opens.push(
+        this.#open(
+          index,
+          address,
+          command.timeoutMs,
+          resumed ? { "Last-Event-ID": command.lastEventId } : {},
+        ).then((outcome) => {
+          if (outcome !== "ok") {
+            failures[outcome] = (failures[outcome] ?? 0) + 1;
+            return;
+          }
+          connected++;
+          const now = performance.now();
+          liveMs[i] = now - attempt;
+          lastLive = Math.max(lastLive, now);
+        }),
+      );
+    }
+    await Promise.all(opens);
+    this.#log = null;
+    this.#readyOnSeq = null;
+    const resumedStreams = Math.ceil(count / 2);
+    return {
+      connected,
+      failures,
+      allLiveMs: lastLive - started,
+      liveMs: summarize(liveMs.filter((ms) => !Number.isNaN(ms))),
+      snapshotStreams: count - resumedStreams,
+      resumedStreams,
+      resumed: {
+        expected: resumedStreams * tail,
+        delivered: log.delivered,
+        duplicates: log.duplicates,
+        outOfOrder: log.outOfOrder,
+        foreign: log.foreign,
+      },
+      bytes: this.bytes,
+    };
+  }
+
+  #open(
+    index: number,
+    localAddress: string,
+    timeoutMs: number,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<string> {
     const target = this.#target;
     const reader = new SseReader();
     const socket = connect({
@@ -120,7 +196,11 @@ export class SubscriberPool implements FrameVisitor {
     const stream: Stream = { socket, reader, ready: false };
     this.#streams[index] = stream;
     socket.setNoDelay(true);
-    const headers = Object.entries({ Host: `${target.host}:${target.port}`, ...target.headers })
+    const headers = Object.entries({
+      Host: `${target.host}:${target.port}`,
+      ...target.headers,
+      ...extraHeaders,
+    })
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join("");
     socket.once("connect", () => socket.write(`GET ${target.path} HTTP/1.1\r\n${headers}\r\n`));
@@ -165,6 +245,7 @@ export class SubscriberPool implements FrameVisitor {
 
   benchMessage(stream: number, seq: number, sentAtUs: number, order: number): void {
     this.#log?.record(stream, seq, order, (this.#readAtUs - sentAtUs) / 1000);
+    if (seq === this.#readyOnSeq) this.#settle(stream, "ok");
   }
 
   closeAll(): void {

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { gunzipSync } from "node:zlib";
+import { openSse } from "../../../test/support/sse-client.ts";
 import { gristRow, startTestRelay, type TestRelay } from "../../../test/support/test-relay.ts";
 
 describe("JSON API", () => {
@@ -126,5 +129,44 @@ describe("JSON API", () => {
     });
     assert.equal(preflight.status, 204);
     assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /Last-Event-ID/);
+  });
+
+  // Last: it adds an event the tests above do not expect.
+  it("sends the whole state gzipped to a client that takes it, and joins the stream at its lastEventId", async () => {
+    const raw = (acceptEncoding: string | null) =>
+      new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
+        const headers = acceptEncoding ? { "Accept-Encoding": acceptEncoding } : {};
+        request(`${relay.url}/api/interventions`, { headers, agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () =>
+            resolve({ encoding: res.headers["content-encoding"], body: Buffer.concat(chunks) }),
+          );
+        })
+          .once("error", reject)
+          .end();
+      });
+    const plain = await raw(null);
+    assert.equal(plain.encoding, undefined);
+    const state = JSON.parse(plain.body.toString()) as { records: unknown[]; lastEventId: string };
+    assert.equal(state.records.length, 5);
+    const zipped = await raw("br, gzip;q=0.8");
+    assert.equal(zipped.encoding, "gzip");
+    assert.deepEqual(JSON.parse(gunzipSync(zipped.body).toString()), state);
+    assert.equal((await raw("gzip;q=0")).encoding, undefined, "q=0 refuses gzip");
+
+    const stream = await openSse(`${relay.url}/events`, { "Last-Event-ID": state.lastEventId });
+    try {
+      await relay.postWebhook([gristRow(9)]);
+      const added = await stream.waitFor((m) => m.event === "record.added");
+      assert.equal((added.json as { record: { id: number } }).record.id, 9);
+      assert.deepEqual(
+        stream.messages.map((m) => m.event),
+        ["record.added"],
+        "nothing before the state's last event is sent again",
+      );
+    } finally {
+      stream.close();
+    }
   });
 });

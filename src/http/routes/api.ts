@@ -9,6 +9,7 @@ import type { Outbox } from "../../store/outbox.ts";
 import type { Authorize } from "../authorize.ts";
 import { badQuery, FilterQuerySchema } from "../query.ts";
 import type { RelayState } from "../relay-state.ts";
+import { acceptsGzip, SnapshotBodyCache } from "../snapshot-body.ts";
 
 export interface ApiRoutesOptions {
   store: EventStore;
@@ -40,15 +41,23 @@ function foreignId(id: string): RelayError {
 export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
   const { store, authorize, state } = options;
 
-  app.get("/api/interventions", async (request) => {
+  const snapshotBodies = new SnapshotBodyCache();
+  app.get("/api/interventions", async (request, reply) => {
     const principal = await authorize(request, "viewer");
     const query = FilterQuery.safeParse(request.query);
     if (!query.success) throw badQuery(query.error);
     const filter = buildFilter(query.data, principal.departements);
     const snapshot = await store.snapshot();
-    const records = isUnfiltered(filter)
-      ? snapshot.records
-      : snapshot.records.filter((r) => recordMatches(r, filter));
+    if (isUnfiltered(filter)) {
+      // Shared bytes, encoded once per state (snapshot-body.ts).
+      const body = await snapshotBodies.body(snapshot);
+      reply.header("Content-Type", "application/json; charset=utf-8");
+      reply.header("Vary", "Accept-Encoding");
+      if (!acceptsGzip(request.headers["accept-encoding"])) return reply.send(body.json);
+      reply.header("Content-Encoding", "gzip");
+      return reply.send(body.gzipped);
+    }
+    const records = snapshot.records.filter((r) => recordMatches(r, filter));
     return { records, lastEventId: snapshot.lastEventId };
   });
 
