@@ -28,6 +28,8 @@ export interface BenchOptions {
   records: number;
   tail: number;
   spreadSeconds: number;
+  /** Storm: how the non-resumed half gets the state. */
+  stormSnapshot: "stream" | "http";
 }
 
 export const USAGE = `Usage : npm run bench -- --subscribers N --events M --rate R [options]
@@ -51,6 +53,9 @@ export const USAGE = `Usage : npm run bench -- --subscribers N --events M --rate
   --records N --tail T --spread-seconds S
                               tempête : N enregistrements (défaut 5000), T événements à rejouer
                               (défaut 50), reconnexions étalées sur S s (défaut 5)
+  --storm-snapshot stream|http
+                              tempête : l'état des flux sans Last-Event-ID vient dans le flux
+                              (défaut) ou par GET /api/interventions compressé, puis le flux
   --workers N                 processus relais (WORKERS, avec --store redis seulement ; défaut : 1)
   --skip-normal               ne pas mesurer l'acquittement avec SQLITE_SYNCHRONOUS=NORMAL
 `;
@@ -94,6 +99,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       records: { type: "string" },
       tail: { type: "string" },
       "spread-seconds": { type: "string" },
+      "storm-snapshot": { type: "string", default: "stream" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -106,6 +112,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   const workers = Math.floor(positive("workers", values.workers, 1));
   if (!["fanout", "storm"].includes(values.scenario))
     throw new Error("--scenario : fanout ou storm");
+  if (!["stream", "http"].includes(values["storm-snapshot"]))
+    throw new Error("--storm-snapshot : stream ou http");
   if (workers > 1 && values.store !== "redis") throw new Error("--workers : avec --store redis");
   const events = Math.floor(positive("events", values.events, 100));
   // Bounded: one socket per subscriber in each process, 5,000 per loopback source address.
@@ -139,5 +147,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     records: Math.floor(positive("records", values.records, 5000)),
     tail: Math.floor(positive("tail", values.tail, 50)),
     spreadSeconds: positive("spread-seconds", values["spread-seconds"], 5),
+    stormSnapshot: values["storm-snapshot"] as BenchOptions["stormSnapshot"],
   };
 }

@@ -177,10 +177,10 @@ export function markdown(report: BenchReport): string {
     `Machine : ${report.machine.nproc} cœurs (${report.machine.cpu}), ${report.machine.memoryGiB} Gio, ` +
       `noyau ${report.machine.kernel}, Node ${report.machine.node}.`,
     "",
-    `| ${header.join(" | ")} |`,
-    `| ${header.map(() => "---").join(" | ")} |`,
   ];
-  for (const [label, value, compared] of ROWS) {
+  if (names.length > 0)
+    lines.push(`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`);
+  for (const [label, value, compared] of names.length > 0 ? ROWS : []) {
     const values = names.map((name) => {
       const target = report.targets[name];
       return cell(target ? value(target) : undefined);

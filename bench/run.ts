@@ -72,6 +72,7 @@ async function main(): Promise<void> {
         spreadSeconds: options.spreadSeconds,
         connectionsPerAddress: options.connectionsPerAddress,
         store: options.store,
+        snapshotOverHttp: options.stormSnapshot === "http",
         ...(redisUrl ? { redisUrl } : {}),
       });
     } catch (error) {
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
     join(
       RESULTS,
       options.scenario === "storm"
-        ? `${stamp}-storm-n${options.subscribers}-records${options.records}.json`
+        ? `${stamp}-storm-${options.stormSnapshot}-n${options.subscribers}-records${options.records}.json`
         : `${stamp}-n${options.subscribers}-r${options.rate}-${options.target}.json`,
     );
   mkdirSync(dirname(out), { recursive: true });

@@ -34,10 +34,14 @@ export interface StormOptions {
   connectionsPerAddress: number;
   store: "sqlite" | "redis";
   redisUrl?: string;
+  /** The non-resumed half fetches the state over HTTP (gzip) instead of an in-stream snapshot. */
+  snapshotOverHttp: boolean;
 }
 
 export interface StormResult {
   description: string;
+  /** `stream`: snapshot inside the SSE stream. `http`: GET /api/interventions, then the stream. */
+  snapshotVia: "stream" | "http";
   records: number;
   subscribers: number;
   connected: number;
@@ -83,8 +87,21 @@ async function post(target: Target, body: string): Promise<void> {
   if (response.status !== 200) throw new Error(`seeding: HTTP ${response.status}`);
 }
 
-/** `records` records in batches, then the tail; returns the id the tail follows. */
-async function seed(target: Target, records: number, tail: number): Promise<string> {
+async function lastEventId(target: Target): Promise<string> {
+  const { host, port } = target.publish;
+  const status = (await (await fetch(`http://${host}:${port}/api/events?limit=1`)).json()) as {
+    lastEventId: string | null;
+  };
+  if (!status.lastEventId) throw new Error("seeding: no last event id");
+  return status.lastEventId;
+}
+
+/** `records` records in batches, then the tail; returns the id the tail follows and the last. */
+async function seed(
+  target: Target,
+  records: number,
+  tail: number,
+): Promise<{ beforeTail: string; last: string }> {
   const batch = 200;
   for (let first = 1; first <= records; first += batch) {
     const rows = [];
@@ -92,14 +109,10 @@ async function seed(target: Target, records: number, tail: number): Promise<stri
       rows.push(gristRowFor(id, id - 1, nowUs()));
     await post(target, JSON.stringify(rows));
   }
-  const { host, port } = target.publish;
-  const status = (await (await fetch(`http://${host}:${port}/api/events?limit=1`)).json()) as {
-    lastEventId: string | null;
-  };
-  if (!status.lastEventId) throw new Error("seeding: no last event id");
+  const beforeTail = await lastEventId(target);
   for (let i = 0; i < tail; i++)
     await post(target, JSON.stringify([gristRowFor((i % records) + 1, records + i, nowUs())]));
-  return status.lastEventId;
+  return { beforeTail, last: await lastEventId(target) };
 }
 
 export async function runStorm(options: StormOptions): Promise<StormResult> {
@@ -116,10 +129,10 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   };
   try {
     const first = await startRelay(relayOptions);
-    let lastEventId: string;
+    let ids: { beforeTail: string; last: string };
     try {
       log(`storm: seeding ${options.records} records and ${options.tail} more events`);
-      lastEventId = await seed(first, options.records, options.tail);
+      ids = await seed(first, options.records, options.tail);
     } finally {
       await first.stop();
     }
@@ -147,7 +160,10 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
             count: options.subscribers,
             sourceAddresses: sourceAddresses(options.subscribers, options.connectionsPerAddress),
             spreadMs: options.spreadSeconds * 1000,
-            lastEventId,
+            lastEventId: ids.beforeTail,
+            snapshotOverHttp: options.snapshotOverHttp
+              ? { path: "/api/interventions", currentEventId: ids.last }
+              : null,
             firstTailSeq: options.records,
             tail: options.tail,
             timeoutMs: 120_000,
@@ -166,6 +182,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       );
       return {
         description: relay.description,
+        snapshotVia: options.snapshotOverHttp ? "http" : "stream",
         records: options.records,
         subscribers: options.subscribers,
         connected: s.connected,
@@ -209,6 +226,13 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
 const ROWS: [string, (r: StormResult) => unknown][] = [
   ["Enregistrements dans l'état", (r) => r.records],
   [
+    "État des flux sans Last-Event-ID",
+    (r) =>
+      r.snapshotVia === "http"
+        ? "GET /api/interventions (gzip), puis le flux à son lastEventId"
+        : "instantané dans le flux",
+  ],
+  [
     "Abonnés (moitié avec Last-Event-ID)",
     (r) => `${r.subscribers} (${r.resumedStreams} reprises, ${r.snapshotStreams} instantanés)`,
   ],
@@ -224,7 +248,7 @@ const ROWS: [string, (r: StormResult) => unknown][] = [
     "Trous, doublons, hors ordre, étrangers",
     (r) => `${r.gaps}, ${r.duplicates}, ${r.outOfOrder}, ${r.foreign}`,
   ],
-  ["Octets par flux à instantané", (r) => r.bytesPerSnapshotStream],
+  ["Octets reçus ÷ flux sans Last-Event-ID", (r) => r.bytesPerSnapshotStream],
   [
     "RSS avant / pic (Mio)",
     (r) => `${round(r.rssBeforeKiB / 1024)} / ${round(r.rssPeakKiB / 1024)}`,

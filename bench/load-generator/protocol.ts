@@ -36,6 +36,11 @@ export type Command =
       firstTailSeq: number;
       tail: number;
       timeoutMs: number;
+      /**
+       * The other half fetches the state over HTTP (gzip, GET /api/interventions) and then opens
+       * the stream at `currentEventId`, instead of taking the snapshot inside the stream.
+       */
+      snapshotOverHttp: { path: string; currentEventId: string } | null;
     };
 
 export interface Percentiles {

@@ -3,6 +3,7 @@
  * buffer (`onread`) so a read allocates nothing. Streams are never reconnected: a subscriber
  * the server drops shows up as missing deliveries.
  */
+import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { summarize } from "../stats.ts";
 import { DeliveryLog } from "./delivery-log.ts";
@@ -41,6 +42,8 @@ export class SubscriberPool implements FrameVisitor {
   #log: DeliveryLog | null = null;
   /** Storm: a resumed stream is live once it got the bench message with this sequence. */
   #readyOnSeq: number | null = null;
+  /** Storm: streams opened at the newest event are live once the server answered 200. */
+  readonly #readyOnHead = new Set<number>();
   #readAtUs = 0;
   /** Bytes received on every stream since the last reset. */
   bytes = 0;
@@ -129,13 +132,26 @@ export class SubscriberPool implements FrameVisitor {
       const address = command.sourceAddresses[index % command.sourceAddresses.length] as string;
       const resumed = i % 2 === 0;
       const attempt = performance.now();
+      const http = resumed ? null : command.snapshotOverHttp;
+      const open = async () => {
+        if (!http)
+          return this.#open(
+            index,
+            address,
+            command.timeoutMs,
+            resumed ? { "Last-Event-ID": command.lastEventId } : {},
+          );
+        // Counted as stream bytes: what a dashboard downloads to come back.
+        this.#streams[index] = null;
+        const fetched = await this.#fetchState(http.path, address);
+        if (fetched !== "ok") return fetched;
+        this.#readyOnHead.add(index);
+        return this.#open(index, address, command.timeoutMs, {
+          "Last-Event-ID": http.currentEventId,
+        });
+      };
       opens.push(
-        this.#open(
-          index,
-          address,
-          command.timeoutMs,
-          resumed ? { "Last-Event-ID": command.lastEventId } : {},
-        ).then((outcome) => {
+        open().then((outcome) => {
           if (outcome !== "ok") {
             failures[outcome] = (failures[outcome] ?? 0) + 1;
             return;
@@ -150,6 +166,7 @@ export class SubscriberPool implements FrameVisitor {
     await Promise.all(opens);
     this.#log = null;
     this.#readyOnSeq = null;
+    this.#readyOnHead.clear();
     const resumedStreams = Math.ceil(count / 2);
     return {
       connected,
@@ -167,6 +184,34 @@ export class SubscriberPool implements FrameVisitor {
       },
       bytes: this.bytes,
     };
+  }
+
+  /** GET of the state, gzip accepted and read whole (not inflated: a browser does that). */
+  #fetchState(path: string, localAddress: string): Promise<string> {
+    const target = this.#target;
+    return new Promise((resolve) => {
+      const req = request(
+        {
+          host: target.host,
+          port: target.port,
+          path,
+          localAddress,
+          agent: false,
+          headers: { "Accept-Encoding": "gzip" },
+        },
+        (res) => {
+          res.on("data", (chunk: Buffer) => {
+            this.bytes += chunk.length;
+          });
+          res.once("end", () =>
+            resolve(res.statusCode === 200 ? "ok" : `state-http-${res.statusCode}`),
+          );
+          res.once("error", () => resolve("state-error"));
+        },
+      );
+      req.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "state-error"));
+      req.end();
+    });
   }
 
   #open(
@@ -234,7 +279,8 @@ export class SubscriberPool implements FrameVisitor {
 
   head(stream: number, status: number): void {
     if (status !== 200) this.#settle(stream, `http-${status}`);
-    else if (this.#target.readyOn === "head") this.#settle(stream, "ok");
+    else if (this.#target.readyOn === "head" || this.#readyOnHead.has(stream))
+      this.#settle(stream, "ok");
   }
 
   frame(stream: number, kind: FrameKind): void {
