@@ -143,7 +143,7 @@ export class SubscriberPool implements FrameVisitor {
           );
         // Counted as stream bytes: what a dashboard downloads to come back.
         this.#streams[index] = null;
-        const fetched = await this.#fetchState(http.path, address);
+        const fetched = await this.#fetchState(http.path, address, command.timeoutMs);
         if (fetched !== "ok") return fetched;
         this.#readyOnHead.add(index);
         return this.#open(index, address, command.timeoutMs, {
@@ -187,7 +187,7 @@ export class SubscriberPool implements FrameVisitor {
   }
 
   /** GET of the state, gzip accepted and read whole (not inflated: a browser does that). */
-  #fetchState(path: string, localAddress: string): Promise<string> {
+  #fetchState(path: string, localAddress: string, timeoutMs: number): Promise<string> {
     const target = this.#target;
     return new Promise((resolve) => {
       const req = request(
@@ -210,6 +210,9 @@ export class SubscriberPool implements FrameVisitor {
         },
       );
       req.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "state-error"));
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(Object.assign(new Error("timeout"), { code: "state-timeout" })),
+      );
       req.end();
     });
   }

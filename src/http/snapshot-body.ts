@@ -7,7 +7,7 @@
  */
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
-import type { Snapshot } from "../store/event-store.ts";
+import type { EventStore } from "../store/event-store.ts";
 
 const gzip = promisify(gzipCallback);
 
@@ -18,30 +18,50 @@ export interface SnapshotBody {
 }
 
 export class SnapshotBodyCache {
+  readonly #store: EventStore;
   #cached: Promise<SnapshotBody> | null = null;
-  #key: string | null | undefined = undefined;
+  /** Bumped by every committed event: a body built from an older state is not kept. */
+  #generation = 0;
+
+  constructor(store: EventStore) {
+    this.#store = store;
+    // Reading the store is itself the cost to avoid (5,000 records: tens of ms each time), so
+    // the cache is dropped when events come rather than compared with the store per request.
+    store.onAppended(() => {
+      this.#generation++;
+      this.#cached = null;
+    });
+  }
 
   /**
-   * The shared body for this snapshot. Compression runs on the thread pool, not the event
-   * loop; readers arriving while it runs wait for the same result.
+   * The shared body of the current state. Compression runs on the thread pool, not the event
+   * loop; readers arriving while it is built wait for the same result.
    */
-  body(snapshot: Snapshot): Promise<SnapshotBody> {
-    if (this.#cached && this.#key === snapshot.lastEventId) return this.#cached;
-    this.#key = snapshot.lastEventId;
+  body(): Promise<SnapshotBody> {
+    if (this.#cached) return this.#cached;
+    const generation = this.#generation;
+    const building = this.#build();
+    // Kept only if no event came while the store was read.
+    if (generation === this.#generation) this.#cached = building;
+    building.then(
+      () => {
+        if (generation !== this.#generation && this.#cached === building) this.#cached = null;
+      },
+      // A failed read or compression must not stay cached.
+      () => {
+        if (this.#cached === building) this.#cached = null;
+      },
+    );
+    return building;
+  }
+
+  async #build(): Promise<SnapshotBody> {
+    const snapshot = await this.#store.snapshot();
     const json = Buffer.from(
       JSON.stringify({ records: snapshot.records, lastEventId: snapshot.lastEventId }),
     );
-    const building = gzip(json, { level: 6 }).then((gzipped) => ({
-      lastEventId: snapshot.lastEventId,
-      json,
-      gzipped,
-    }));
-    this.#cached = building;
-    // A failed compression must not stay cached.
-    building.catch(() => {
-      if (this.#cached === building) this.#cached = null;
-    });
-    return building;
+    const gzipped = await gzip(json, { level: 6 });
+    return { lastEventId: snapshot.lastEventId, json, gzipped };
   }
 }
 

@@ -41,22 +41,22 @@ function foreignId(id: string): RelayError {
 export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
   const { store, authorize, state } = options;
 
-  const snapshotBodies = new SnapshotBodyCache();
+  const snapshotBodies = new SnapshotBodyCache(store);
   app.get("/api/interventions", async (request, reply) => {
     const principal = await authorize(request, "viewer");
     const query = FilterQuery.safeParse(request.query);
     if (!query.success) throw badQuery(query.error);
     const filter = buildFilter(query.data, principal.departements);
-    const snapshot = await store.snapshot();
     if (isUnfiltered(filter)) {
       // Shared bytes, encoded once per state (snapshot-body.ts).
-      const body = await snapshotBodies.body(snapshot);
+      const body = await snapshotBodies.body();
       reply.header("Content-Type", "application/json; charset=utf-8");
       reply.header("Vary", "Accept-Encoding");
       if (!acceptsGzip(request.headers["accept-encoding"])) return reply.send(body.json);
       reply.header("Content-Encoding", "gzip");
       return reply.send(body.gzipped);
     }
+    const snapshot = await store.snapshot();
     const records = snapshot.records.filter((r) => recordMatches(r, filter));
     return { records, lastEventId: snapshot.lastEventId };
   });
