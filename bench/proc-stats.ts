@@ -42,14 +42,26 @@ export function systemCpuUs(pid: number): number {
 export function childrenOf(pid: number): number[] {
   const children: number[] = [];
   for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const list = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim();
+    let list = "";
+    try {
+      list = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim();
+    } catch {
+      // the thread ended meanwhile
+    }
     if (list) children.push(...list.split(" ").map(Number));
   }
   return children;
 }
 
+/** A process that exited between listing and reading (a short-lived child) counts as 0. */
 export function sum(pids: readonly number[], read: (pid: number) => number): number {
-  return pids.reduce((total, pid) => total + read(pid), 0);
+  return pids.reduce((total, pid) => {
+    try {
+      return total + read(pid);
+    } catch {
+      return total;
+    }
+  }, 0);
 }
 
 export function loadAverage(): string {

@@ -130,7 +130,8 @@ export async function runScenario(
   const pids = () => target.pids();
   await sleep(2000);
   const rssIdle = sum(pids(), rssKiB);
-  const probe = () => (target.probeFile ? readProbe(target.probeFile, pids()) : null);
+  const probe = () =>
+    target.probeFile ? readProbe(target.probeFile, target.probePids?.() ?? []) : null;
   await probe();
 
   log(`${target.name}: connecting ${options.subscribers} subscribers`);

@@ -142,7 +142,8 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
     const load = new LoadGenerator(options.subscribers);
     try {
       const pids = () => relay.pids();
-      const probe = () => (relay.probeFile ? readProbe(relay.probeFile, pids()) : null);
+      const probe = () =>
+        relay.probeFile ? readProbe(relay.probeFile, relay.probePids?.() ?? []) : null;
       await probe();
       const rssBefore = sum(pids(), rssKiB);
       let rssPeak = rssBefore;

@@ -74,6 +74,7 @@ export async function startRelay(options: RelayTargetOptions): Promise<Target> {
   }
   const pid = child.pid as number;
   const workers = options.workers ?? 1;
+  const relayPids = () => (workers > 1 ? [pid, ...childrenOf(pid)] : [pid]);
   if (workers > 1) await waitForWorkers(pid, workers);
   return {
     name: "relay",
@@ -95,8 +96,9 @@ export async function startRelay(options: RelayTargetOptions): Promise<Target> {
       body: "grist",
     },
     // With WORKERS the primary forks the relay processes: they are the server too.
-    pids: () => (workers > 1 ? [pid, ...childrenOf(pid)] : [pid]),
+    pids: relayPids,
     probeFile,
+    probePids: relayPids,
     async stop() {
       await stopChild(child);
       if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -15,6 +15,11 @@ export interface Target {
   pids(): number[];
   /** Where `relay-probe.ts` writes (event-loop delay, GC); absent for a server without it. */
   readonly probeFile?: string;
+  /**
+   * The processes that load the probe, the only ones sent SIGUSR2 (its default action ends a
+   * process: redis-server, counted in `pids`, would die of it).
+   */
+  probePids?(): number[];
   stop(): Promise<void>;
 }
 
