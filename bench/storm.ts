@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bottleneckReasons } from "./bottleneck.ts";
 import { gristRowFor, nowUs } from "./load-generator/payload.ts";
 import type { StormReport } from "./load-generator/protocol.ts";
 import { LoadGenerator } from "./load-generator-client.ts";
@@ -69,6 +70,8 @@ export interface StormResult {
   machineCpuPercent: number;
   serverLoop: ProbeSummary | null;
   loadGenerator: { cpuMs: number; eventLoopP99Ms: number; eventLoopMaxMs: number };
+  /** Why the load generator, not the relay, may have set the numbers; empty when it did not. */
+  generatorBottleneck: string[];
   loadAverage: { before: string; after: string };
 }
 
@@ -214,6 +217,12 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
           eventLoopMaxMs: round(answer.eventLoopDelayMs.max),
         },
         loadAverage: { before: loadBefore, after: loadAverage() },
+        generatorBottleneck: bottleneckReasons({
+          cpuPercent: (answer.cpuUs / 1000 / answer.wallMs) * 100,
+          lateSends: 0,
+          eventLoopP99Ms: answer.eventLoopDelayMs.p99,
+          latencyP99Ms: s.liveMs.p99,
+        }),
       };
     } finally {
       await load.stop();
@@ -274,6 +283,11 @@ const ROWS: [string, (r: StormResult) => unknown][] = [
     "Générateur : CPU (ms), retard de boucle p99 / max (ms)",
     (r) =>
       `${r.loadGenerator.cpuMs}, ${r.loadGenerator.eventLoopP99Ms} / ${r.loadGenerator.eventLoopMaxMs}`,
+  ],
+  [
+    "Générateur goulot d'étranglement",
+    (r) =>
+      r.generatorBottleneck.length === 0 ? "non" : `**OUI** : ${r.generatorBottleneck.join(" ; ")}`,
   ],
   ["Charge de la machine avant / après", (r) => `${r.loadAverage.before} / ${r.loadAverage.after}`],
 ];

@@ -49,7 +49,9 @@ function readDecimal(bytes: Buffer, from: number, to: number): [value: number, n
 }
 
 export class SseReader {
-  #pending: Buffer | null = null;
+  /** The unfinished frame, in the pieces it came in (joined once, when its end arrives). */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
   #headDone = false;
 
   /**
@@ -57,8 +59,15 @@ export class SseReader {
    * outlive the call is copied). Returns false when the stream must be dropped.
    */
   feed(chunk: Buffer, stream: number, visitor: FrameVisitor): boolean {
-    const bytes = this.#pending ? Buffer.concat([this.#pending, chunk]) : chunk;
-    this.#pending = null;
+    // A frame of megabytes (a snapshot) arrives in many reads: joining the pieces at every read
+    // copied it over and over and made the generator, not the server, the bottleneck of a
+    // reconnection storm. Pieces wait until a read brings the frame's end.
+    if (this.#pending.length > 0 && this.#headDone && !this.#endsIn(chunk)) {
+      return this.#keep(chunk, 0);
+    }
+    const bytes = this.#pending.length > 0 ? Buffer.concat([...this.#pending, chunk]) : chunk;
+    this.#pending = [];
+    this.#pendingBytes = 0;
     let position = 0;
     if (!this.#headDone) {
       const end = bytes.indexOf(HEAD_END);
@@ -78,10 +87,19 @@ export class SseReader {
     }
   }
 
+  /** Whether `chunk` ends the pending frame, the blank line possibly split across reads. */
+  #endsIn(chunk: Buffer): boolean {
+    const last = this.#pending.at(-1) as Buffer;
+    if (last[last.length - 1] === 0x0a && chunk[0] === 0x0a) return true;
+    return chunk.indexOf(FRAME_END) >= 0;
+  }
+
   #keep(bytes: Buffer, from: number): boolean {
     if (from >= bytes.length) return true;
-    if (bytes.length - from > MAX_PENDING_BYTES) return false;
-    this.#pending = Buffer.from(bytes.subarray(from));
+    this.#pendingBytes += bytes.length - from;
+    if (this.#pendingBytes > MAX_PENDING_BYTES) return false;
+    // Copied: `bytes` may be a view into the caller's reused read buffer.
+    this.#pending.push(Buffer.from(bytes.subarray(from)));
     return true;
   }
 
