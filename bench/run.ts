@@ -164,7 +164,9 @@ async function main(): Promise<void> {
       RESULTS,
       options.scenario === "storm"
         ? `${stamp}-storm-${options.stormSnapshot}-n${options.subscribers}-records${options.records}.json`
-        : `${stamp}-n${options.subscribers}-r${options.rate}-${options.target}.json`,
+        : `${stamp}-n${options.subscribers}-r${options.rate}-${options.target}${
+            options.store === "redis" ? `-redis-w${options.workers}` : ""
+          }.json`,
     );
   mkdirSync(dirname(out), { recursive: true });
   const mdFile = writeReport(report, out);
