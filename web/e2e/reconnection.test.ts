@@ -55,15 +55,18 @@ describe("reconnection after a relay restart", () => {
 
     await relay.close();
     relay = undefined;
-    await view.page.waitForFunction(
-      () => document.querySelector(".conn__label")?.textContent?.startsWith("Reconnexion…"),
-      undefined,
-      {
-        timeout: 5_000,
+    // The label read in the same tick that saw it: on a loaded machine the page may already
+    // have moved on to "Hors ligne" by the time a second read arrives.
+    const reconnecting = await view.page.waitForFunction(
+      () => {
+        const text = document.querySelector(".conn__label")?.textContent ?? "";
+        return text.startsWith("Reconnexion…") ? text : false;
       },
+      undefined,
+      { timeout: 5_000 },
     );
     assert.match(
-      plain(await view.page.textContent(".conn__label")),
+      plain(String(await reconnecting.jsonValue())),
       /^Reconnexion… \(prochaine tentative à \d\d:\d\d:\d\d\)$/,
     );
 
