@@ -51,7 +51,7 @@ async function scheduledAttemptAt(page: Page): Promise<number> {
  * issue's goal is 2 s; the time is reported, the causality is what is asserted, so a loaded
  * machine cannot fail a correct page.
  */
-async function liveBeforeBackoff(page: Page, what: string, trigger: () => Promise<void>) {
+async function liveBeforeBackoff(page: Page, what: string, trigger: () => Promise<unknown>) {
   const due = await scheduledAttemptAt(page);
   const started = Date.now();
   await trigger();
