@@ -183,6 +183,29 @@ describe("the geocoder's limits", () => {
     }
   });
 
+  it("never starts more requests in a second than GEOCODER_RATE_PER_SECOND", async () => {
+    const relay = await startTestRelay({
+      env: { ...geocodingEnv(double), STORE: "memory", GEOCODER_RATE_PER_SECOND: "10" },
+    });
+    try {
+      const before = double.requests.length;
+      await relay.postWebhook(
+        Array.from({ length: 15 }, (_, i) =>
+          gristRow(i + 1, { Localisation: `${i + 1} rue du Débit, 13001 Marseille` }),
+        ),
+      );
+      await waitUntil(() => double.requests.length - before === 15, 10_000);
+      const times = double.requests.slice(before).map((r) => r.at);
+      // Any 11 consecutive requests span at least a second (a little slack for timers).
+      for (let i = 0; i + 10 < times.length; i++) {
+        const span = (times[i + 10] as number) - (times[i] as number);
+        assert.ok(span >= 980, `requests ${i}–${i + 10} within ${span} ms`);
+      }
+    } finally {
+      await relay.close();
+    }
+  });
+
   it("retries 5xx and timeouts with backoff, and leaves a row the service never answers at its département", async () => {
     const flaky = "8 rue Garibaldi, 69003 Lyon";
     double.know(flaky, { ...PRADO_ANSWER, latitude: 45.7611, longitude: 4.8528, label: flaky });
