@@ -419,7 +419,10 @@ export async function createRelay(
     geocoding,
     async listen() {
       const url = await app.listen({ host: config.HOST, port: config.PORT });
-      logger.info({ url, store: store.kind, auth: config.authEnabled }, "relay listening");
+      logger.info(
+        { url, store: store.kind, auth: config.authEnabled, geocoder: config.GEOCODER },
+        "relay listening",
+      );
       await Promise.all([reconcileLease?.start(), alertLease?.start()]);
       alerts?.start();
       // The first sync runs in the background: the relay serves its stored state meanwhile,
