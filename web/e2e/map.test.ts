@@ -9,7 +9,14 @@ import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { GeoplateformeDouble } from "../../test/support/geocoder/geoplateforme-double.ts";
 import { startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
-import { launchBrowser, openPage, RELAY_ENV, screenshot, waitForLive } from "./harness.ts";
+import {
+  axeViolations,
+  launchBrowser,
+  openPage,
+  RELAY_ENV,
+  screenshot,
+  waitForLive,
+} from "./harness.ts";
 
 const now = Math.floor(Date.now() / 1000);
 
@@ -149,6 +156,7 @@ describe("the map of the guide's table", () => {
       assert.match((await view.page.textContent(".map-legend")) ?? "", /approximative/);
       assert.equal(await view.page.inputValue("#map-territory"), "metropole");
       await screenshot(view.page, "map-guide-table-outlines-1280x800");
+      assert.deepEqual(await axeViolations(view.page), [], "axe-core, carte hors ligne");
 
       // The Quimper rows share the département's point: one group, opened as a list.
       const group = view.page.locator(".leaflet-marker-icon.pin--cluster").first();
@@ -159,6 +167,7 @@ describe("the map of the guide's table", () => {
       assert.match(popup, /INT-005/);
       assert.match(popup, /INT-006/);
       assert.match(popup, /Position approximative/);
+      assert.deepEqual(await axeViolations(view.page), [], "axe-core, groupe ouvert");
       await view.page.keyboard.press("Escape");
 
       // Cayenne is not on the mainland view, and is one click away.
@@ -190,6 +199,7 @@ describe("the map of the guide's table", () => {
       const popup = await view.page.waitForSelector(".leaflet-popup .map-popup__source");
       assert.match((await popup.textContent()) ?? "", /d'après l'adresse \(score 0,95\)/);
       await screenshot(view.page, "map-guide-table-390x844");
+      assert.deepEqual(await axeViolations(view.page), [], "axe-core, 390×844");
     } finally {
       await view.context.close();
     }
