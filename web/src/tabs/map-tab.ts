@@ -282,6 +282,16 @@ export async function createMapView(container: HTMLElement, config: AppConfig): 
       if (!chosen && located.length > 0) show(defaultTerritory(counts));
       draw();
       setText(asideTitle, `Sans position (${missing.length})`);
+      if (missing.length === 0) {
+        replaceChildren(
+          asideList,
+          h("li", {
+            class: "map__aside-empty",
+            text: "Toutes les interventions affichées sont sur la carte.",
+          }),
+        );
+        return;
+      }
       replaceChildren(
         asideList,
         ...missing.map((record) =>
