@@ -5,6 +5,9 @@
  * the message must show. Screenshots are saved under test-artifacts/screenshots/.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { GeoplateformeDouble } from "../../test/support/geocoder/geoplateforme-double.ts";
@@ -202,6 +205,56 @@ describe("the map of the guide's table", () => {
       assert.deepEqual(await axeViolations(view.page), [], "axe-core, 390×844");
     } finally {
       await view.context.close();
+    }
+  });
+});
+
+/** A 1×1 transparent PNG: what a tile server answers, as far as the page can tell. */
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+describe("a tile server that comes back", () => {
+  it("gives the map back to the tiles as soon as they load, outlines and message gone", async () => {
+    let up = false;
+    const tiles = createServer((_request, response) => {
+      if (!up) {
+        response.writeHead(503).end();
+        return;
+      }
+      response.writeHead(200, { "Content-Type": "image/png" }).end(PNG);
+    });
+    tiles.listen(0, "127.0.0.1");
+    await once(tiles, "listening");
+    const tileUrl = `http://127.0.0.1:${(tiles.address() as AddressInfo).port}/{z}/{x}/{y}.png`;
+    const relay = await startTestRelay({
+      env: { ...RELAY_ENV, STORE: "memory", MAP_TILE_URL: tileUrl },
+    });
+    const browser = await launchBrowser();
+    try {
+      await relay.postWebhook([guideRow(1, "12 avenue du Prado, 13008 Marseille")]);
+      const view = await openPage(browser, `${relay.url}/`);
+      await waitForLive(view.page);
+      await view.page.click("#onglet-carte");
+      await view.page.waitForSelector(".map__notice:not([hidden])", { timeout: 15_000 });
+      await view.page.waitForFunction(
+        () => document.querySelectorAll(".leaflet-overlay-pane path").length >= 90,
+      );
+      up = true;
+      await view.page.click(".map__notice button");
+      await view.page.waitForSelector(".map__notice[hidden]", { state: "attached" });
+      assert.equal(await view.page.locator(".leaflet-overlay-pane path").count(), 0);
+      assert.ok(
+        (await view.page.locator(".leaflet-tile-pane img.leaflet-tile-loaded").count()) > 0,
+      );
+      assert.deepEqual(view.errors, []);
+      await view.context.close();
+    } finally {
+      await browser.close();
+      await relay.close();
+      tiles.closeAllConnections();
+      tiles.close();
     }
   });
 });
