@@ -10,6 +10,7 @@ import { computeChanges } from "../domain/changes.ts";
 import type { ColumnMapping } from "../domain/column-mapping.ts";
 import type { PendingEvent, RelayEvent } from "../domain/events.ts";
 import { recordKey } from "../domain/intervention.ts";
+import type { Log } from "../log/log.ts";
 import { backoffDelayMs } from "../retry/backoff.ts";
 import type { EventStore } from "../store/event-store.ts";
 import { addressKey } from "./address-key.ts";
@@ -17,12 +18,6 @@ import { cacheEntry, type GeocodeCache } from "./geocode-cache.ts";
 import { type GeocodeAnswer, type Geocoder, GeocoderError } from "./geocoder.ts";
 import { needsGeocoding, placedAtAddress } from "./placement.ts";
 import { RateLimiter } from "./rate-limiter.ts";
-
-export interface GeocodingLogger {
-  info(object: object, message: string): void;
-  warn(object: object, message: string): void;
-  error(object: object, message: string): void;
-}
 
 /** Writes a placed position back to Grist (GEOCODE_WRITE_BACK); see grist-write-back.ts. */
 export interface PositionWriter {
@@ -38,7 +33,7 @@ export interface GeocodingServiceOptions {
   minScore: number;
   /** Requests started per second, at most. */
   ratePerSecond: number;
-  logger: GeocodingLogger;
+  logger: Log;
   /** Attempts per address, the first included. Defaults to 5. */
   maxAttempts?: number;
   /** Waits between attempts when the service gave no Retry-After. Defaults to 500 ms → 10 s. */

@@ -7,7 +7,8 @@
 import type { ColumnMapping } from "../domain/column-mapping.ts";
 import type { RelayEvent } from "../domain/events.ts";
 import type { GristClient, GristRecord } from "../grist/rest-client.ts";
-import type { GeocodingLogger, PositionWriter } from "./geocoding-service.ts";
+import type { Log } from "../log/log.ts";
+import type { PositionWriter } from "./geocoding-service.ts";
 
 /** Rows read and written per request. */
 const BATCH = 100;
@@ -21,7 +22,7 @@ export interface GristPositionWriterOptions {
   client: Pick<GristClient, "fetchRecords" | "updateRecords">;
   table: string;
   mapping: ColumnMapping;
-  logger: GeocodingLogger;
+  logger: Log;
 }
 
 export class GristPositionWriter implements PositionWriter {
