@@ -18,6 +18,11 @@ import {
   type ColumnMapping,
   ColumnMappingFileSchema,
 } from "./domain/column-mapping.ts";
+import type { GeocodeCache } from "./geocode/geocode-cache.ts";
+import type { Geocoder } from "./geocode/geocoder.ts";
+import { GeocodingService } from "./geocode/geocoding-service.ts";
+import { GeoplateformeGeocoder } from "./geocode/geoplateforme.ts";
+import { GristPositionWriter } from "./geocode/grist-write-back.ts";
 import { IngestClock, Ingestor } from "./grist/ingest.ts";
 import { flattenRecord, Reconciler } from "./grist/reconciler.ts";
 import { GristClient } from "./grist/rest-client.ts";
@@ -57,6 +62,8 @@ export interface Relay {
   readonly hub: Hub;
   readonly ingestor: Ingestor;
   readonly state: RelayState;
+  /** Null when GEOCODER=off. */
+  readonly geocoding: GeocodingService | null;
   /** Listens on HOST:PORT; returns the base URL. */
   listen(): Promise<string>;
   /** Graceful shutdown, in the order documented in docs/exploitation.md. */
@@ -82,7 +89,9 @@ export function loadColumnMapping(file: string | null): ColumnMapping {
   return buildColumnMapping(parsed.data);
 }
 
-async function openStore(config: Config, logger: Logger): Promise<EventStore & Outbox> {
+type RelayStore = EventStore & Outbox & { readonly geocodeCache: GeocodeCache };
+
+async function openStore(config: Config, logger: Logger): Promise<RelayStore> {
   switch (config.STORE) {
     case "memory":
       return new MemoryStore();
@@ -129,7 +138,51 @@ function loadAlerts(config: Config): AlertsConfig | null {
   }
 }
 
-export async function createRelay(config: Config, logger: Logger): Promise<Relay> {
+export interface RelayOverrides {
+  /** Replaces the Géoplateforme client (the demo's simulated geocoder). */
+  geocoder?: Geocoder;
+}
+
+function createGeocoding(
+  config: Config,
+  store: RelayStore,
+  mapping: ColumnMapping,
+  grist: GristClient | null,
+  logger: Logger,
+  overrides: RelayOverrides,
+): GeocodingService | null {
+  if (config.GEOCODER === "off") return null;
+  const log = logger.child({ module: "geocoding" });
+  return new GeocodingService({
+    geocoder:
+      overrides.geocoder ??
+      new GeoplateformeGeocoder({
+        url: config.GEOCODER_URL,
+        timeoutMs: config.GEOCODER_TIMEOUT_MS,
+      }),
+    cache: store.geocodeCache,
+    store,
+    mapping,
+    minScore: config.GEOCODER_MIN_SCORE,
+    ratePerSecond: config.GEOCODER_RATE_PER_SECOND,
+    logger: log,
+    writeBack:
+      config.GEOCODE_WRITE_BACK && grist
+        ? new GristPositionWriter({
+            client: grist,
+            table: config.GRIST_TABLE,
+            mapping,
+            logger: log,
+          })
+        : null,
+  });
+}
+
+export async function createRelay(
+  config: Config,
+  logger: Logger,
+  overrides: RelayOverrides = {},
+): Promise<Relay> {
   const mapping = loadColumnMapping(config.columnMappingFile);
   const alertsConfig = loadAlerts(config);
   const store = await openStore(config, logger);
@@ -194,6 +247,9 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
   const rereadClient = grist
     ? new GristClient({ ...grist, maxAttempts: 2, timeoutMs: 5_000 })
     : null;
+  // Reconciliation and geocoding write-back: the REST client's default limits and retries.
+  const gristClient = grist ? new GristClient(grist) : null;
+  const geocoding = createGeocoding(config, store, mapping, gristClient, logger, overrides);
   const ingestor = new Ingestor({
     store,
     mapping,
@@ -209,11 +265,12 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
             ),
         }
       : {}),
+    ...(geocoding ? { afterCommit: (events) => geocoding.request(events) } : {}),
   });
   const reconcileLease = config.GRIST_URL ? leaseFor(config, "reconciliation", logger) : null;
-  const reconciler = grist
+  const reconciler = gristClient
     ? new Reconciler({
-        client: new GristClient(grist),
+        client: gristClient,
         table: config.GRIST_TABLE,
         mapping,
         sink: ingestor,
@@ -359,9 +416,13 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
     hub,
     ingestor,
     state,
+    geocoding,
     async listen() {
       const url = await app.listen({ host: config.HOST, port: config.PORT });
-      logger.info({ url, store: store.kind, auth: config.authEnabled }, "relay listening");
+      logger.info(
+        { url, store: store.kind, auth: config.authEnabled, geocoder: config.GEOCODER },
+        "relay listening",
+      );
       await Promise.all([reconcileLease?.start(), alertLease?.start()]);
       alerts?.start();
       // The first sync runs in the background: the relay serves its stored state meanwhile,
@@ -391,7 +452,7 @@ export async function createRelay(config: Config, logger: Logger): Promise<Relay
         await app.close();
         clearTimeout(deadline);
         // 4. Background work stops (pending alerts stay in the outbox), leases are released.
-        await Promise.all([reconciler?.stop(), alerts?.stop()]);
+        await Promise.all([reconciler?.stop(), alerts?.stop(), geocoding?.stop()]);
         await Promise.all([reconcileLease?.stop(), alertLease?.stop(), streamSlots?.stop()]);
         // 5. Then the store.
         hub.stop();

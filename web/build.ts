@@ -4,7 +4,8 @@
  *   widget/index.html     Grist custom widget (`/widget/`)
  *   widget/manifest.json  widget list for Grist's GRIST_WIDGET_LIST_URL
  *   assets/               content-hashed JS (ESM, split: map and chart code load with their
- *                         tab), CSS, Leaflet's stylesheet and images, favicon
+ *                         tab), CSS, Leaflet's stylesheet and images, favicon, département
+ *                         outlines (the map's offline base layer)
  * No inline script or style anywhere: the relay's Content-Security-Policy forbids them.
  */
 import { createHash } from "node:crypto";
@@ -142,6 +143,12 @@ export async function buildWeb(): Promise<{ initial: { raw: number; gzip: number
 
   const leafletFolder = await copyLeafletAssets();
   const favicon = await copyHashed(join(webDir, "src", "favicon.svg"), "favicon", "svg");
+  // Département outlines for the map's offline base layer: fetched only when tiles fail.
+  const outlines = await copyHashed(
+    join(webDir, "src", "assets", "departements.geojson"),
+    "departements",
+    "json",
+  );
 
   const js = await build({
     entryPoints: [join(webDir, "src", "standalone.ts"), join(webDir, "src", "widget.ts")],
@@ -157,7 +164,10 @@ export async function buildWeb(): Promise<{ initial: { raw: number; gzip: number
     entryNames: "[name]-[hash]",
     chunkNames: "chunk-[hash]",
     metafile: true,
-    define: { __LEAFLET_CSS__: JSON.stringify(`./${leafletFolder}/leaflet.css`) },
+    define: {
+      __LEAFLET_CSS__: JSON.stringify(`./${leafletFolder}/leaflet.css`),
+      __DEPARTEMENTS_OUTLINES__: JSON.stringify(`./${outlines}`),
+    },
     logLevel: "warning",
   });
   const css = await build({

@@ -18,13 +18,16 @@ describe("grist-realtime demo", () => {
       await new Promise((r) => setTimeout(r, 20));
     const url = /Tableau de bord : (\S+)\//.exec(stdout)?.[1];
     assert.ok(url, stdout);
-    let records: unknown[] = [];
-    while (records.length < 2 && Date.now() < deadline) {
+    let records: { positionSource: string | null }[] = [];
+    const geocoded = () => records.some((record) => record.positionSource === "adresse");
+    while ((records.length < 2 || !geocoded()) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
-      records = ((await (await fetch(`${url}/api/interventions`)).json()) as { records: unknown[] })
-        .records;
+      records = (
+        (await (await fetch(`${url}/api/interventions`)).json()) as { records: typeof records }
+      ).records;
     }
     assert.ok(records.length >= 2, "the simulator fed the relay");
+    assert.ok(geocoded(), "addresses without coordinates were placed by the demo's geocoder");
     const page = await fetch(`${url}/`);
     assert.equal(page.status, 200, "npm test builds the web app first");
     assert.match(await page.text(), /<html/i);

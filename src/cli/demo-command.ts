@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { ConfigError, loadConfig } from "../config/config.ts";
+import { SimulatedGeocoder } from "../geocode/simulated-geocoder.ts";
 import { FieldSimulator } from "../grist/simulator.ts";
 import { createLogger } from "../log/logger.ts";
 import { createRelay } from "../relay.ts";
@@ -13,7 +14,8 @@ import { RelayTarget, runSimulation } from "./simulate-command.ts";
 const HELP = `Usage : grist-realtime demo [options du relais]
 
 Démarre le relais en mémoire sur http://127.0.0.1:8080 et l'alimente avec une activité de
-terrain simulée (2 changements par seconde). Ouvrez l'adresse affichée dans un navigateur.
+terrain simulée (2 changements par seconde), adresses sans coordonnées géocodées par une
+simulation locale (aucun accès à Internet). Ouvrez l'adresse affichée dans un navigateur.
 Les options de « serve » s'appliquent (ex. --port 9000). Ctrl+C arrête tout.
 `;
 
@@ -33,7 +35,10 @@ export async function runDemoCommand(
       argv,
       env: { STORE: "memory", LOG_LEVEL: "warn", ...io.env, WEBHOOK_SECRET: secret },
     });
-    relay = await createRelay(config, createLogger(config.LOG_LEVEL));
+    // The demo needs no Internet: its addresses are geocoded by a local simulation.
+    relay = await createRelay(config, createLogger(config.LOG_LEVEL), {
+      geocoder: new SimulatedGeocoder(),
+    });
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr.write(`${error.message}\n`);
@@ -52,7 +57,8 @@ export async function runDemoCommand(
   process.once("SIGTERM", onSignal);
   try {
     await runSimulation({
-      simulator: new FieldSimulator({ seed: Date.now() % 100_000 }),
+      // The guide's table: addresses, no coordinates — the map fills through geocoding.
+      simulator: new FieldSimulator({ seed: Date.now() % 100_000, withCoordinates: false }),
       target: new RelayTarget(url, secret),
       ratePerSecond: 2,
       signal: stop.signal,

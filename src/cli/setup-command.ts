@@ -22,6 +22,8 @@ Options (ou variable d'environnement) :
   --relay-url <url>         RELAY_PUBLIC_URL  adresse du relais telle que Grist doit l'appeler
   --webhook-secret <texte>  WEBHOOK_SECRET    secret des webhooks (16 caractères au moins)
   --mapping-file <chemin>   COLUMN_MAPPING_FILE  défaut : DATA_DIR/column-mapping.json (./data)
+  --coordonnees             ajoute aussi les colonnes Latitude et Longitude (géocodage écrit
+                            dans Grist avec GEOCODE_WRITE_BACK=true)
   --dry-run                 affiche ce qui serait fait, sans rien modifier
   --migrate                 convertit une colonne Derniere_MAJ existante en formule déclenchée
                             (NOW() à chaque modification de la ligne ; valeurs conservées)
@@ -41,6 +43,7 @@ const OPTIONS = {
   "mapping-file": { type: "string" },
   "dry-run": { type: "boolean" },
   migrate: { type: "boolean" },
+  coordonnees: { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
@@ -54,6 +57,7 @@ interface SetupArguments {
   mappingPath: string;
   dryRun: boolean;
   migrate: boolean;
+  coordinates: boolean;
 }
 
 export async function runSetupCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -97,6 +101,7 @@ export async function runSetupCommand(argv: string[], io: CommandIo): Promise<nu
       mappingPath: args.mappingPath,
       dryRun: args.dryRun,
       migrate: args.migrate,
+      coordinates: args.coordinates,
     });
     io.stdout.write(formatReport(report, args));
     return 0;
@@ -170,6 +175,7 @@ function readArguments(
       mappingPath,
       dryRun: values["dry-run"] === true,
       migrate: values.migrate === true,
+      coordinates: values.coordonnees === true,
     },
   };
 }

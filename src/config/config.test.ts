@@ -78,6 +78,25 @@ describe("loadConfig", () => {
     assert.equal(cross.length, 2);
   });
 
+  it("geocodes with the Géoplateforme by default, and refuses write-back without a Grist document", () => {
+    const config = loadConfig({ env: {} });
+    assert.equal(config.GEOCODER, "geoplateforme");
+    assert.equal(config.GEOCODER_URL, "https://data.geopf.fr/geocodage");
+    assert.equal(config.GEOCODER_MIN_SCORE, 0.5);
+    assert.ok(config.GEOCODER_RATE_PER_SECOND < 50, "under the service's 50 requests/s");
+    assert.equal(config.GEOCODE_WRITE_BACK, false);
+    assert.match(config.MAP_TILE_URL, /^https:\/\/data\.geopf\.fr\/wmts\?.*PLANIGNV2/);
+    assert.equal(config.MAP_TILE_ATTRIBUTION, "© IGN");
+    assert.match(
+      problemsOf(() => loadConfig({ env: { GEOCODE_WRITE_BACK: "true" } })).join("\n"),
+      /GEOCODE_WRITE_BACK.*GRIST_URL/,
+    );
+    assert.match(
+      problemsOf(() => loadConfig({ env: { GEOCODER_RATE_PER_SECOND: "50" } })).join("\n"),
+      /GEOCODER_RATE_PER_SECOND/,
+    );
+  });
+
   it("reads a secret from <NAME>_FILE and masks it when shown", () => {
     const config = loadConfig({
       env: { WEBHOOK_SECRET_FILE: "/run/secrets/webhook" },

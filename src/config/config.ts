@@ -114,6 +114,11 @@ export function loadConfig(source: ConfigSource = {}): Config {
   if (grist.some(Boolean) && !grist.every(Boolean)) {
     problems.push("GRIST_URL, GRIST_DOC_ID et GRIST_API_KEY vont ensemble : il en manque");
   }
+  if (values.GEOCODE_WRITE_BACK && !grist.every(Boolean)) {
+    problems.push(
+      "GEOCODE_WRITE_BACK=true écrit dans le document Grist : définissez GRIST_URL, GRIST_DOC_ID et GRIST_API_KEY",
+    );
+  }
   const tchap = [values.TCHAP_HOMESERVER_URL, values.TCHAP_ACCESS_TOKEN, values.TCHAP_ROOM_ID];
   if (tchap.some(Boolean) && !tchap.every(Boolean)) {
     problems.push(

@@ -264,11 +264,46 @@ export const OPTIONS = [
       .optional(),
     "Salon Tchap des alertes",
   ),
+  option(
+    "GEOCODER",
+    z.enum(["geoplateforme", "off"]),
+    "Géocodage des adresses sans coordonnées : geoplateforme (IGN, BAN) ou off",
+    { default: "geoplateforme" },
+  ),
+  option("GEOCODER_URL", httpUrl, "Service de géocodage (le relais appelle <url>/search)", {
+    default: "https://data.geopf.fr/geocodage",
+  }),
+  option(
+    "GEOCODER_MIN_SCORE",
+    z.coerce.number().min(0).max(1),
+    "Score minimal d'une adresse géocodée ; en dessous, position du département",
+    { default: "0.5" },
+  ),
+  option(
+    "GEOCODER_RATE_PER_SECOND",
+    positiveInt(1, 49),
+    "Requêtes de géocodage par seconde au plus (le service en accepte 50)",
+    { default: "40" },
+  ),
+  option(
+    "GEOCODER_TIMEOUT_MS",
+    positiveInt(100, 60_000),
+    "Délai maximal d'une requête de géocodage (ms)",
+    { default: "5000" },
+  ),
+  option(
+    "GEOCODE_WRITE_BACK",
+    bool,
+    "Écrire la position géocodée dans les colonnes Latitude/Longitude vides du document Grist",
+    { default: "false" },
+  ),
   option("MAP_TILE_URL", z.string().min(1), "Modèle d'URL des tuiles de la carte", {
-    default: "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    // Plan IGN v2 from the IGN Géoplateforme: open licence, no key, meant for public services.
+    default:
+      "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
   }),
   option("MAP_TILE_ATTRIBUTION", z.string(), "Attribution des tuiles", {
-    default: "© contributeurs OpenStreetMap",
+    default: "© IGN",
   }),
   option("DASHBOARD_TITLE", z.string().min(1).max(120), "Titre du tableau de bord", {
     default: "Interventions en temps réel",

@@ -5,8 +5,11 @@ import { InterventionSchema } from "./intervention.ts";
 export const EVENT_TYPES = ["record.added", "record.updated", "record.removed"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** Where a change was learnt: a Grist webhook, the start-up sync or a periodic reconciliation. */
-export const EVENT_SOURCES = ["webhook", "sync", "reconciliation"] as const;
+/**
+ * Where a change was learnt: a Grist webhook, the start-up sync, a periodic reconciliation, or
+ * the relay's own geocoding of the address (a position, never a field edit).
+ */
+export const EVENT_SOURCES = ["webhook", "sync", "reconciliation", "geocoding"] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
 export const FieldChangeSchema = z.object({ from: z.unknown(), to: z.unknown() });

@@ -3,7 +3,7 @@
  * the real Grist column ids are, plus every decoded raw column under `fields`.
  */
 import { z } from "zod";
-import { FIELD_SPECS, MAPPED_FIELDS, type MappedField } from "./vocabulary.ts";
+import { FIELD_SPECS, MAPPED_FIELDS, type MappedField, POSITION_SOURCES } from "./vocabulary.ts";
 
 /** Grist row ids are positive integers; posts in the guide's shape may use a string id. */
 export const RecordIdSchema = z.union([
@@ -37,6 +37,10 @@ export const InterventionSchema = z.object({
   ...mappedShape,
   /** Derived from the French postcode found in `localisation`. */
   departement: z.string().nullable(),
+  /** Where latitude/longitude come from; records stored before it existed read as null. */
+  positionSource: z.enum(POSITION_SOURCES).nullable().default(null),
+  /** The geocoder's score (0–1) when the position comes from the address. */
+  positionScore: z.number().min(0).max(1).nullable().default(null),
   /** Every raw column, decoded, keyed by Grist column id. */
   fields: z.record(z.string(), z.unknown()),
 });

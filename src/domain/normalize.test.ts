@@ -83,17 +83,24 @@ describe("positions through the relay", () => {
   });
   after(() => relay.close());
 
-  it("gives latitude: null to a row whose Numeric cells are empty (0, 0)", async () => {
+  it("does not read empty Numeric cells (0, 0) as a position: the row stands at its département", async () => {
     const response = await relay.postWebhook([
       gristRow(1, { Latitude: 0, Longitude: 0 }),
       gristRow(2, { Latitude: 43.2965, Longitude: 5.3698 }),
     ]);
     assert.equal(response.status, 200);
     const { records } = (await (await fetch(`${relay.url}/api/interventions`)).json()) as {
-      records: { id: number; latitude: number | null; longitude: number | null }[];
+      records: {
+        id: number;
+        latitude: number | null;
+        longitude: number | null;
+        positionSource: string | null;
+      }[];
     };
-    const byId = new Map(records.map((r) => [r.id, [r.latitude, r.longitude]]));
-    assert.deepEqual(byId.get(1), [null, null]);
-    assert.deepEqual(byId.get(2), [43.2965, 5.3698]);
+    const byId = new Map(records.map((r) => [r.id, [r.latitude, r.longitude, r.positionSource]]));
+    const [lat, lon, source] = byId.get(1) ?? [];
+    assert.equal(source, "departement");
+    assert.notDeepEqual([lat, lon], [0, 0]);
+    assert.deepEqual(byId.get(2), [43.2965, 5.3698, "grist"]);
   });
 });

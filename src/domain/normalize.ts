@@ -6,6 +6,7 @@
  */
 import type { ColumnMapping } from "./column-mapping.ts";
 import { departementFromAddress } from "./departement.ts";
+import { DEPARTEMENT_POINTS } from "./departement-points.ts";
 import type { Intervention, RecordId } from "./intervention.ts";
 import {
   FIELD_SPECS,
@@ -105,8 +106,36 @@ export function normalizeRow(
     else if (kind === "time") values[field] = asIsoTime(raw);
     else values[field] = position[field as keyof typeof position];
   }
-  const mapped = values as Omit<InterventionValues, "departement">;
-  return { id, ...mapped, departement: departementFromAddress(mapped.localisation), fields };
+  const mapped = values as Omit<
+    InterventionValues,
+    "departement" | "positionSource" | "positionScore"
+  >;
+  const departement = departementFromAddress(mapped.localisation);
+  return { id, ...mapped, departement, ...placement(mapped, departement), fields };
+}
+
+/**
+ * Typed coordinates win; without them a row with a known département stands at that
+ * département's reference point, flagged approximate, until its address is geocoded (the relay
+ * replaces the position then, see src/geocode/).
+ */
+function placement(
+  position: { latitude: number | null; longitude: number | null },
+  departement: string | null,
+): Pick<InterventionValues, "latitude" | "longitude" | "positionSource" | "positionScore"> {
+  if (position.latitude !== null && position.longitude !== null) {
+    return { ...position, positionSource: "grist", positionScore: null };
+  }
+  const point = departement ? DEPARTEMENT_POINTS[departement] : undefined;
+  if (point) {
+    return {
+      latitude: point.lat,
+      longitude: point.lon,
+      positionSource: "departement",
+      positionScore: null,
+    };
+  }
+  return { latitude: null, longitude: null, positionSource: null, positionScore: null };
 }
 
 /** A row decoded by the Grist adapter (webhook, REST), read through the column mapping. */

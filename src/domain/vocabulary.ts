@@ -111,9 +111,24 @@ export const FIELD_SPECS = {
 export type MappedField = keyof typeof FIELD_SPECS;
 export const MAPPED_FIELDS = Object.keys(FIELD_SPECS) as readonly MappedField[];
 
+/**
+ * Where a record's position comes from: the Grist Latitude/Longitude columns, the geocoded
+ * address (with the geocoder's score), the département's reference point (approximate), or
+ * nowhere.
+ */
+export const POSITION_SOURCES = ["grist", "adresse", "departement"] as const;
+export type PositionSource = (typeof POSITION_SOURCES)[number];
+
+/** Fields the relay derives from the mapped ones (the postcode's département, the position's origin). */
+export const DERIVED_FIELDS = ["departement", "positionSource", "positionScore"] as const;
+export type DerivedField = (typeof DERIVED_FIELDS)[number];
+
 /** The fields every intervention carries: the mapped ones, then those derived from them. */
-export const TRACKED_FIELDS = [...MAPPED_FIELDS, "departement"] as const;
-export type TrackedField = MappedField | "departement";
+export const TRACKED_FIELDS = [...MAPPED_FIELDS, ...DERIVED_FIELDS] as const;
+export type TrackedField = MappedField | DerivedField;
+
+/** Derived fields holding numbers (the browser's hand-written check needs to know). */
+export const NUMERIC_DERIVED_FIELDS: readonly DerivedField[] = ["positionScore"];
 
 /** One value per mapped field, in field order. */
 export function byField<T>(value: (field: MappedField) => T): Record<MappedField, T> {
@@ -125,6 +140,8 @@ export function byField<T>(value: (field: MappedField) => T): Record<MappedField
 export const FIELD_LABELS: Readonly<Record<TrackedField, string>> = Object.freeze({
   ...byField((field) => FIELD_SPECS[field].label),
   departement: "Département",
+  positionSource: "Origine de la position",
+  positionScore: "Score de géocodage",
 });
 
 /** The Grist column candidates of each field (the relay's default column mapping). */
@@ -143,7 +160,12 @@ export type FieldValue<K extends FieldKind> = K extends "coordinate"
   : string | null;
 export type InterventionValues = {
   [F in MappedField]: FieldValue<(typeof FIELD_SPECS)[F]["kind"]>;
-} & { departement: string | null };
+} & {
+  departement: string | null;
+  positionSource: PositionSource | null;
+  /** 0–1, only when `positionSource` is "adresse". */
+  positionScore: number | null;
+};
 
 /** The fields a list can be filtered on, in the order the filter bar shows them. */
 export const FILTER_FIELDS = ["departement", "type", "statut", "priorite", "agent"] as const;

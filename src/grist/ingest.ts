@@ -7,6 +7,7 @@ import type { ColumnMapping } from "../domain/column-mapping.ts";
 import type { EventSource, PendingEvent, RelayEvent } from "../domain/events.ts";
 import { type Intervention, type RecordId, recordKey } from "../domain/intervention.ts";
 import { normalizeRecord } from "../domain/normalize.ts";
+import { keepGeocodedPosition } from "../geocode/placement.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { CommitOptions, EventStore } from "../store/event-store.ts";
 import { decodeRow } from "./decode.ts";
@@ -83,6 +84,8 @@ export interface IngestorOptions {
    */
   reread?: RereadRows;
   logger?: IngestLogger;
+  /** Told of every stored batch, after the commit (the geocoder queues addresses). */
+  afterCommit?: (events: readonly RelayEvent[]) => void;
 }
 
 /** How long a webhook change shields a row from an older reconciliation read. */
@@ -200,7 +203,7 @@ export class Ingestor {
             fields = { ...(merged.get(key) ?? current.get(key)?.fields ?? {}), ...fields };
             merged.set(key, fields);
           }
-          return normalizeRecord(row.id, fields, mapping);
+          return keepGeocodedPosition(normalizeRecord(row.id, fields, mapping), current.get(key));
         });
         return decideEvents(
           records,
@@ -217,6 +220,7 @@ export class Ingestor {
     this.#options.clock?.mark(events, startedAt);
     if (events.length > 0) this.#options.metrics.eventsIngested(events.length, options.source);
     if (options.source === "webhook") this.#noteWebhookChanges(events);
+    if (events.length > 0) this.#options.afterCommit?.(events);
     return { received: incoming.length, events, ...stats };
   }
 

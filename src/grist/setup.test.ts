@@ -159,6 +159,22 @@ describe("runSetup", () => {
     );
   });
 
+  it("adds the Latitude and Longitude columns to an existing table when asked", async () => {
+    grist.createTable(DOC, "Interventions", [
+      { id: "Localisation", type: "Text" },
+      { id: "Statut", type: "Choice" },
+    ]);
+    const report = await runSetup(options({ coordinates: true }));
+    assert.ok(report.columnsAdded.includes("Latitude"), report.columnsAdded.join());
+    assert.ok(report.columnsAdded.includes("Longitude"));
+    const columns = await new GristClient({
+      url: grist.url,
+      docId: DOC,
+      auth: { kind: "apiKey", apiKey: OWNER },
+    }).listColumns("Interventions");
+    assert.equal(columns.find((c) => c.id === "Latitude")?.fields.type, "Numeric");
+  });
+
   it("updates a webhook it recognises by URL when the secret changed, and only that field", async () => {
     const client = new GristClient({
       url: grist.url,

@@ -35,6 +35,8 @@ export interface SetupOptions {
   dryRun?: boolean;
   /** Converts an existing plain `Derniere_MAJ` column into the trigger formula. */
   migrate?: boolean;
+  /** Also adds the optional Latitude/Longitude columns (GEOCODE_WRITE_BACK fills them). */
+  coordinates?: boolean;
 }
 
 /**
@@ -122,7 +124,13 @@ export async function runSetup(options: SetupOptions): Promise<SetupReport> {
       report.notices.push(`La table s'appelle « ${existing.id} » dans Grist ; ce nom est utilisé.`);
     }
     report.tableId = existing.id;
-    columns = await completeColumns(client, report, await client.listColumns(existing.id), dryRun);
+    columns = await completeColumns(
+      client,
+      report,
+      await client.listColumns(existing.id),
+      dryRun,
+      options.coordinates === true,
+    );
   }
 
   report.lastUpdate = await ensureLastUpdateTrigger(client, report, columns, options);
@@ -148,6 +156,7 @@ async function completeColumns(
   report: SetupReport,
   columns: GristColumn[],
   dryRun: boolean,
+  addOptional: boolean,
 ): Promise<GristColumn[]> {
   const matches = matchColumns(columns);
   const toAdd: GristColumn[] = [];
@@ -155,9 +164,9 @@ async function completeColumns(
   for (const expected of EXPECTED_COLUMNS) {
     const actual = matches.get(expected.field);
     if (!actual) {
-      if (expected.optional) {
+      if (expected.optional && !addOptional) {
         report.notices.push(
-          `Colonne facultative « ${expected.label} » absente, non ajoutée : créez-la dans Grist (type Numérique) pour placer les interventions sur la carte.`,
+          `Colonne facultative « ${expected.label} » absente, non ajoutée : créez-la dans Grist (type Numérique) ou relancez setup avec --coordonnees pour placer les interventions sur la carte.`,
         );
       } else {
         toAdd.push(columnSpec(expected));

@@ -1,6 +1,7 @@
 /** In-memory event store and outbox for tests and throwaway runs; same contract as SQLite. */
 import type { RelayEvent } from "../domain/events.ts";
 import { type Intervention, recordKey } from "../domain/intervention.ts";
+import { MemoryGeocodeCache } from "../geocode/geocode-cache.ts";
 import { compareEventIds, formatEventId, newEpoch, positionIn } from "./event-ids.ts";
 import type {
   CommitOptions,
@@ -28,6 +29,8 @@ export class MemoryStore implements EventStore, Outbox {
   readonly #state = new Map<string, Intervention>();
   readonly #outbox = new Map<string, OutboxItem>();
   readonly #listeners = new AppendListeners();
+  /** Geocoder answers by address, for as long as the process lives. */
+  readonly geocodeCache = new MemoryGeocodeCache();
   #lastSeq = 0;
   #prunedThrough = 0;
 

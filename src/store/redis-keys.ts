@@ -20,6 +20,8 @@ export interface StoreKeys {
   outboxStatus: (status: OutboxStatus) => string;
   /** Hash holding one outbox item. */
   outboxItem: (key: string) => string;
+  /** Hash: normalised address → JSON of the geocoder's answer and its expiry. */
+  geocodeCache: string;
 }
 
 export const DEFAULT_KEY_PREFIX = "grist-realtime:";
@@ -33,5 +35,6 @@ export function storeKeys(prefix: string): StoreKeys {
     outboxDue: `${prefix}outbox:due`,
     outboxStatus: (status) => `${prefix}outbox:${status}`,
     outboxItem: (key) => `${prefix}outbox:item:${key}`,
+    geocodeCache: `${prefix}geocode-cache`,
   };
 }

@@ -35,6 +35,7 @@ import type {
 import { RedisConnection, type RedisLogger, silentLogger } from "./redis-connection.ts";
 import { decodeEntries, decodeEntry, decodeEvent, encodeEvent } from "./redis-event-codec.ts";
 import { StreamFollower } from "./redis-follower.ts";
+import { RedisGeocodeCache } from "./redis-geocode-cache.ts";
 import { compareStreamIds, parseStreamId } from "./redis-ids.ts";
 import { DEFAULT_KEY_PREFIX, type StoreKeys, storeKeys } from "./redis-keys.ts";
 import { RedisOutbox } from "./redis-outbox.ts";
@@ -98,6 +99,8 @@ export class RedisStore implements EventStore, Outbox {
   readonly #connection: RedisConnection;
   readonly #followConnection: RedisConnection;
   readonly #outbox: RedisOutbox;
+  /** Geocoder answers by address, shared by every instance (src/geocode/). */
+  readonly geocodeCache: RedisGeocodeCache;
   readonly #listeners = new AppendListeners();
   readonly #gapListeners = new Set<() => void>();
   readonly #logger: RedisLogger;
@@ -145,6 +148,7 @@ export class RedisStore implements EventStore, Outbox {
     this.#connection = connection("store");
     this.#followConnection = connection("follower");
     this.#outbox = new RedisOutbox(this.#connection, this.#keys);
+    this.geocodeCache = new RedisGeocodeCache(this.#connection, this.#keys.geocodeCache);
   }
 
   async #start(): Promise<void> {

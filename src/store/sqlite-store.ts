@@ -26,6 +26,7 @@ import type {
   OutboxStatus,
 } from "./outbox.ts";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.ts";
+import { SqliteGeocodeCache } from "./sqlite-geocode-cache.ts";
 import { type SyncFile, WalSync } from "./wal-sync.ts";
 
 export interface SqliteStoreOptions {
@@ -105,6 +106,8 @@ export class SqliteStore implements EventStore, Outbox {
   readonly #db: DatabaseSync;
   readonly #listeners = new AppendListeners();
   readonly #statements: Record<string, StatementSync>;
+  /** Geocoder answers by address, in the same file (src/geocode/). */
+  readonly geocodeCache: SqliteGeocodeCache;
   #lastSeq: number;
   #prunedThrough: number;
   #closed = false;
@@ -128,6 +131,7 @@ export class SqliteStore implements EventStore, Outbox {
         : null;
     this.#db.exec("PRAGMA busy_timeout = 5000;");
     this.#db.exec(SCHEMA);
+    this.geocodeCache = new SqliteGeocodeCache(this.#db);
     const prepare = (sql: string) => this.#db.prepare(sql);
     this.#statements = {
       getRecord: prepare("SELECT json FROM records WHERE key = ?"),

@@ -35,6 +35,7 @@ export async function startRelayProcess(
       PORT: "0",
       LOG_LEVEL: "info",
       SHUTDOWN_DRAIN_MS: "0",
+      GEOCODER: "off",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

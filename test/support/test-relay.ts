@@ -37,6 +37,8 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
       SHUTDOWN_TIMEOUT_MS: "2000",
       // Tests that look at the drain set it; the others close at once.
       SHUTDOWN_DRAIN_MS: "0",
+      // Tests never reach the Internet: a test that geocodes points GEOCODER_URL at the double.
+      GEOCODER: "off",
       ...options.env,
     },
   });

@@ -23,6 +23,7 @@ if (!existsSync(CHROMIUM)) {
 /** Environment for test relays: tiles point at a closed local port (no Internet here). */
 export const RELAY_ENV: Record<string, string> = {
   MAP_TILE_URL: "http://127.0.0.1:9/{z}/{x}/{y}.png",
+  GEOCODER: "off",
   HEARTBEAT_MS: "5000",
   RETRY_MS: "300",
 };

@@ -194,9 +194,15 @@ describe("screenshots", () => {
             `Point d'étape ${viewport.width}-${round}.3`,
           );
           if (tab === "carte") {
-            // 6 active interventions have coordinates; 1 is listed beside the map.
+            // 6 active interventions have coordinates (nearby ones grouped, a group showing
+            // its count); 1 is listed beside the map.
             await view.page.waitForFunction(
-              () => document.querySelectorAll(".leaflet-marker-icon.pin").length === 6,
+              () =>
+                [...document.querySelectorAll(".leaflet-marker-icon.pin")].reduce(
+                  (sum, pin) =>
+                    sum + (pin.classList.contains("pin--cluster") ? Number(pin.textContent) : 1),
+                  0,
+                ) === 6,
             );
             assert.equal(await view.page.locator(".map__nocoord").count(), 1);
           }

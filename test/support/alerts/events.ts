@@ -20,6 +20,8 @@ export function intervention(overrides: Partial<Intervention> = {}): Interventio
     latitude: null,
     longitude: null,
     departement: "13",
+    positionSource: null,
+    positionScore: null,
     fields: {},
     ...overrides,
   };

@@ -15,6 +15,8 @@ export function intervention(overrides: Partial<Intervention> = {}): Interventio
     latitude: 43.29,
     longitude: 5.37,
     departement: "13",
+    positionSource: "grist",
+    positionScore: null,
     fields: {},
     ...overrides,
   };

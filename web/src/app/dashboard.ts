@@ -314,8 +314,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   }
 
   function notify(event: LiveEvent) {
-    // The relay's start-up sync is a load, not a change someone made.
-    if (event.source === "sync") return;
+    // The relay's start-up sync is a load, not a change someone made; a position found by
+    // the relay's geocoder is not either (the marker moves, nobody is called).
+    if (event.source === "sync" || event.source === "geocoding") return;
     // Notifications and sound follow the page's filters like everything else on it.
     if (!matchesFilters(event.record, filters)) return;
     // An alarm is an edge (became urgent or blocked), not every update of an urgent record.

@@ -5,7 +5,8 @@
 import {
   FIELD_SPECS,
   MAPPED_FIELDS,
-  type MappedField,
+  NUMERIC_DERIVED_FIELDS,
+  POSITION_SOURCES,
   TRACKED_FIELDS,
 } from "../../../src/domain/vocabulary.ts";
 import type { FieldChange, Intervention, LiveEvent } from "./types.ts";
@@ -16,7 +17,11 @@ const EVENT_TYPES: ReadonlySet<string> = new Set([
   "record.removed",
 ]);
 /** Every field of the vocabulary: coordinates are numbers, the rest text (times are ISO text). */
-const NUMBER_FIELDS = MAPPED_FIELDS.filter((field) => FIELD_SPECS[field].kind === "coordinate");
+const NUMBER_FIELDS: readonly string[] = [
+  ...MAPPED_FIELDS.filter((field) => FIELD_SPECS[field].kind === "coordinate"),
+  ...NUMERIC_DERIVED_FIELDS,
+];
+const SOURCES: readonly unknown[] = POSITION_SOURCES;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -47,10 +52,12 @@ export function parseIntervention(value: unknown): Intervention | null {
   if (!isObject(value) || !isRecordId(value.id)) return null;
   const record: Record<string, unknown> = { id: value.id };
   for (const field of TRACKED_FIELDS) {
-    record[field] = NUMBER_FIELDS.includes(field as MappedField)
+    record[field] = NUMBER_FIELDS.includes(field)
       ? numberOrNull(value[field])
       : textOrNull(value[field]);
   }
+  // The map draws by this word: anything else is "no known origin".
+  if (!SOURCES.includes(record.positionSource)) record.positionSource = null;
   record.fields = isObject(value.fields) ? value.fields : {};
   return record as Intervention;
 }
@@ -74,7 +81,10 @@ export function parseRelayEvent(value: unknown): LiveEvent | null {
     id,
     type: type as LiveEvent["type"],
     time: typeof time === "string" ? time : new Date().toISOString(),
-    source: source === "sync" || source === "reconciliation" ? source : "webhook",
+    source:
+      source === "sync" || source === "reconciliation" || source === "geocoding"
+        ? source
+        : "webhook",
     record,
   };
   const changes = parseChanges(value.changes);
@@ -132,8 +142,10 @@ export interface AppConfig {
 }
 
 export const DEFAULT_APP_CONFIG: Readonly<AppConfig> = Object.freeze({
-  tileUrl: "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-  tileAttribution: "© contributeurs OpenStreetMap",
+  // Plan IGN v2 (IGN Géoplateforme), the relay's default MAP_TILE_URL.
+  tileUrl:
+    "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
+  tileAttribution: "© IGN",
   heartbeatMs: 30_000,
   retryMs: 2_000,
   title: "Interventions en temps réel",

@@ -59,6 +59,34 @@ describe("describeEvent", () => {
     });
   });
 
+  it("says in one sentence that the relay placed a row from its address", () => {
+    const line = describeEvent(
+      liveEvent({
+        source: "geocoding",
+        record: intervention({ positionSource: "adresse", positionScore: 0.96 }),
+        changes: {
+          latitude: { from: 43.5433, to: 43.2804 },
+          longitude: { from: 5.0857, to: 5.3862 },
+          positionSource: { from: "departement", to: "adresse" },
+          positionScore: { from: null, to: 0.96 },
+        },
+      }),
+    );
+    assert.equal(line.text, "Position INT-001 trouvée d'après l'adresse");
+  });
+
+  it("names a position's origin in words when a person typed coordinates", () => {
+    const line = describeEvent(
+      liveEvent({
+        changes: { positionSource: { from: "departement", to: "grist" } },
+      }),
+    );
+    assert.equal(
+      line.text,
+      "Origine de la position : centre du département (approximative) → saisie dans Grist",
+    );
+  });
+
   it("shortens very long values", () => {
     const line = describeEvent(
       liveEvent({ changes: { commentaire: { from: "", to: "x".repeat(500) } } }),

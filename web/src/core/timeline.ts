@@ -14,6 +14,8 @@ const FIELD_LABELS: Readonly<Record<string, string>> = {
   latitude: "Latitude",
   longitude: "Longitude",
   departement: "Département",
+  positionSource: "Origine de la position",
+  positionScore: "Score de géocodage",
 };
 
 /**
@@ -34,7 +36,16 @@ const FIELD_ORDER = [
   "departement",
   "latitude",
   "longitude",
+  "positionSource",
+  "positionScore",
 ];
+
+/** How a position's origin reads on screen. */
+const POSITION_SOURCE_TEXT: Readonly<Record<string, string>> = {
+  grist: "saisie dans Grist",
+  adresse: "d'après l'adresse",
+  departement: "centre du département (approximative)",
+};
 
 /** Bounds each value so a pasted novel in a comment does not swallow the chronology. */
 const MAX_VALUE_LENGTH = 120;
@@ -45,6 +56,9 @@ function shorten(text: string): string {
 
 export function formatValue(field: string, value: unknown): string {
   if (value === null || value === undefined || value === "") return "(vide)";
+  if (field === "positionSource" && typeof value === "string") {
+    return POSITION_SOURCE_TEXT[value] ?? value;
+  }
   if (field === "derniereMaj" && typeof value === "string") {
     const ms = Date.parse(value);
     if (!Number.isNaN(ms)) return formatDateTime(ms);
@@ -88,6 +102,10 @@ export function describeEvent(event: LiveEvent): TimelineLine {
       return { actor: actorOf(record), text: `Intervention${reference} sortie du périmètre` };
     }
     return { actor: actorOf(record), text: `Intervention${reference} supprimée` };
+  }
+  // The relay placed the row from its address: one plain sentence, not four coordinates.
+  if (event.source === "geocoding") {
+    return { actor: actorOf(record), text: `Position${reference} trouvée d'après l'adresse` };
   }
   const changes = event.changes ?? {};
   const fields = Object.keys(changes)
