@@ -31,6 +31,7 @@ import { createConnectionIndicator } from "../ui/connection-indicator.ts";
 import { createCountersBar } from "../ui/counters-bar.ts";
 import { h, setText } from "../ui/dom.ts";
 import { createFiltersBar } from "../ui/filters-bar.ts";
+import { createHelpPanel } from "../ui/help-panel.ts";
 import { createInterventionList } from "../ui/intervention-list.ts";
 import { createNotifications } from "../ui/notifications.ts";
 import { createOfflineBanner } from "../ui/offline-banner.ts";
@@ -106,6 +107,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const clock = h("span", { class: "topbar__clock", attrs: { "aria-hidden": "true" } });
   const connection = createConnectionIndicator();
   const sound = createSound();
+  const help = createHelpPanel();
   const counters = createCountersBar();
   const offline = createOfflineBanner(() => retryNow());
   const notice = h("p", { class: "notice", attrs: { role: "status", hidden: true } });
@@ -170,7 +172,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       "header",
       { class: "topbar" },
       h("div", { class: "topbar__brand" }, title, clock),
-      h("div", { class: "topbar__tools" }, connection.element, sound.button),
+      h("div", { class: "topbar__tools" }, connection.element, sound.button, help.button),
     ),
     h(
       "div",
@@ -189,6 +191,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       // Beside the content (a rail, or a bar above it on a phone), never over the cards.
       notifications.element,
     ),
+    help.dialog,
   );
   root.classList.add(`app--${mode}`);
   root.setAttribute("aria-busy", "false");

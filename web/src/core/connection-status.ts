@@ -23,7 +23,9 @@ export type StreamPhase =
 
 export type AuthProblem = "unauthorized" | "forbidden";
 
-export type ConnectionKind = "live" | "connecting" | "reconnecting" | "offline";
+/** Every state the header's indicator can show, in the order the help panel explains them. */
+export const CONNECTION_KINDS = ["live", "connecting", "reconnecting", "offline"] as const;
+export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
 
 export interface ConnectionView {
   kind: ConnectionKind;
