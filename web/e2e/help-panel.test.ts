@@ -15,6 +15,7 @@ import {
   STATUS_KINDS,
 } from "../src/core/vocabulary.ts";
 import {
+  axeViolations,
   cspViolations,
   launchBrowser,
   openPage,
@@ -95,6 +96,13 @@ describe("help panel", () => {
         assert.equal(inPanel, onCard);
       }
 
+      // This screen keeps alarms for the default 2 minutes, and the panel says so.
+      assert.match(
+        plain(await page.textContent("dialog.help")),
+        /jusqu'au clic sur « Vu », ou 2 min sur cet écran/,
+      );
+      assert.deepEqual(await axeViolations(page), [], "axe-core with the panel open");
+
       await page.keyboard.press("Escape");
       await page.waitForSelector("dialog.help:not([open])", { state: "attached" });
       assert.equal(
@@ -112,8 +120,9 @@ describe("help panel", () => {
     }
   });
 
-  it("opens with the ? key, except while typing in a field", async () => {
-    const view = await openPage(browser, `${relay.url}/`);
+  it("opens with the ? key, except while typing in a field, and tells this screen's alarm hold", async () => {
+    // A wall screen that keeps alarms until someone clicks "Vu".
+    const view = await openPage(browser, `${relay.url}/?duree_alerte=0`);
     const { page } = view;
     try {
       await waitForLive(page);
@@ -126,6 +135,10 @@ describe("help panel", () => {
       await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
       await page.keyboard.press("?");
       await page.waitForSelector("dialog.help[open]");
+      assert.match(
+        plain(await page.textContent("dialog.help")),
+        /jusqu'au clic sur « Vu », et sonne/,
+      );
       await page.click(".help__close");
       await page.waitForSelector("dialog.help:not([open])", { state: "attached" });
     } finally {

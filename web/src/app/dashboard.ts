@@ -107,7 +107,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const clock = h("span", { class: "topbar__clock", attrs: { "aria-hidden": "true" } });
   const connection = createConnectionIndicator();
   const sound = createSound();
-  const help = createHelpPanel();
+  const help = createHelpPanel({ alarmHoldMs: alarmHoldMs(search) });
   const counters = createCountersBar();
   const offline = createOfflineBanner(() => retryNow());
   const notice = h("p", { class: "notice", attrs: { role: "status", hidden: true } });

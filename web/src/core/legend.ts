@@ -94,9 +94,9 @@ const CONNECTION_TEXT: Readonly<Record<ConnectionKind, Omit<ConnectionLegendEntr
   },
   offline: {
     label: "Hors ligne",
-    meaning: `Aucun lien avec le relais depuis ${OFFLINE_AFTER_S} s au moins, ou accès refusé. L'écran montre l'état à l'heure du « dernier événement » indiqué, plus l'état réel.`,
+    meaning: `Aucun lien avec le relais depuis ${OFFLINE_AFTER_S} s au moins, ou accès refusé. Les données restent affichées, grisées et datées (« données au … ») : elles ont pu changer depuis.`,
     action:
-      "Vérifiez le réseau de ce poste. Si le message parle de jeton ou d'accès refusé, demandez un nouveau lien à l'administrateur. Sinon, prévenez-le.",
+      "Cliquez sur « Réessayer maintenant » et vérifiez le réseau de ce poste. Si le message parle de jeton ou d'accès refusé, demandez un nouveau lien à l'administrateur ; sinon, prévenez-le.",
   },
 };
 

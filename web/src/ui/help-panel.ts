@@ -16,6 +16,11 @@ import {
 import { priorityBadge, statusBadge } from "./badges.ts";
 import { h, replaceChildren } from "./dom.ts";
 
+export interface HelpPanelOptions {
+  /** How long an unacknowledged alarm stays on this screen (0: until clicked). */
+  alarmHoldMs: number;
+}
+
 export interface HelpPanel {
   button: HTMLButtonElement;
   dialog: HTMLDialogElement;
@@ -66,7 +71,15 @@ function section(title: string, ...content: HTMLElement[]): HTMLElement {
   return h("section", { class: "help__section" }, h("h3", { text: title }), ...content);
 }
 
-function content(close: HTMLButtonElement): HTMLElement[] {
+/** "jusqu'au clic sur « Vu »", with this screen's hold time when there is one. */
+function alarmStays(holdMs: number): string {
+  if (holdMs <= 0) return "jusqu'au clic sur « Vu »";
+  const minutes = holdMs / 60_000;
+  const duration = Number.isInteger(minutes) ? `${minutes} min` : `${Math.round(holdMs / 1000)} s`;
+  return `jusqu'au clic sur « Vu », ou ${duration} sur cet écran`;
+}
+
+function content(close: HTMLButtonElement, options: HelpPanelOptions): HTMLElement[] {
   const blocked = STATUS_LEGEND.find((entry) => entry.kind === "bloque")?.sample;
   const urgent = PRIORITY_LEGEND.find((entry) => entry.kind === "urgente")?.sample;
   return [
@@ -99,7 +112,7 @@ function content(close: HTMLButtonElement): HTMLElement[] {
       h(
         "p",
         {},
-        `Une alarme se déclenche quand une intervention devient « ${blocked} » ou « ${urgent} », à sa création ou à une modification : notification rouge, et son si le son est activé. Une intervention terminée ou annulée n'en déclenche jamais.`,
+        `Une alarme se déclenche quand une intervention devient « ${blocked} » ou « ${urgent} », à sa création ou à une modification. Elle reste dans les notifications ${alarmStays(options.alarmHoldMs)}, et sonne si le son est activé. Une intervention terminée ou annulée n'en déclenche jamais.`,
       ),
       h(
         "p",
@@ -127,7 +140,7 @@ function isTypingTarget(target: EventTarget | null): boolean {
   );
 }
 
-export function createHelpPanel(): HelpPanel {
+export function createHelpPanel(options: HelpPanelOptions): HelpPanel {
   const button = h(
     "button",
     {
@@ -148,7 +161,7 @@ export function createHelpPanel(): HelpPanel {
   function open() {
     if (dialog.open) return;
     returnFocus = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    replaceChildren(dialog, ...content(close));
+    replaceChildren(dialog, ...content(close, options));
     button.setAttribute("aria-expanded", "true");
     dialog.showModal();
     close.focus();
