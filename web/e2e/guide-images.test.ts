@@ -29,10 +29,15 @@ function pngSize(path: string): { width: number; height: number } {
 }
 
 describe("guide images", () => {
-  it("produces, from the real dashboard, every image the guides show, each a small PNG", async () => {
+  it("produces, from the real dashboard, exactly the images the guides show, each a small PNG", async () => {
     const produced = await captureGuideImages(outDir);
     const linked = GUIDES.flatMap(imagesLinkedFrom);
     assert.ok(linked.length >= 5, `the guides show ${linked.length} images`);
+    assert.deepEqual(
+      produced.filter((name) => !linked.includes(name)),
+      [],
+      "images no guide shows",
+    );
     for (const name of linked) {
       assert.ok(produced.includes(name), `${name}.png is linked but not produced`);
       assert.ok(existsSync(join(repo, "docs", "images", `${name}.png`)), `${name}.png not in docs`);

@@ -115,7 +115,7 @@ async function onlineImages(browser: Browser, relay: TestRelay, dir: string): Pr
   const { page } = view;
   try {
     await waitForLive(page);
-    await page.waitForFunction(() => document.querySelectorAll("article.card").length === 4);
+    await page.waitForFunction(() => document.querySelectorAll(".list article.card").length === 4);
     await waitForCalm(page);
     done.push(await shoot(page, dir, "superviseur-ecran"));
     done.push(await shoot(page.locator(".topbar__tools"), dir, "superviseur-indicateur-en-direct"));
@@ -133,6 +133,17 @@ async function onlineImages(browser: Browser, relay: TestRelay, dir: string): Pr
     const card = page.locator('article.card:has-text("INT-2026-0416")');
     await card.waitFor();
     await page.waitForSelector(".card--flash-alarm");
+    await page.waitForSelector(".toast--alarm");
+    // The notification's short fade-in over, the card's longer flash still on.
+    await page.waitForFunction(() =>
+      document
+        .getAnimations()
+        .every(
+          (animation) =>
+            animation.playState !== "running" ||
+            !(animation.effect as KeyframeEffect | null)?.target?.closest(".toast"),
+        ),
+    );
     // Caught mid-flash: the pictures show the red glow the guides describe.
     done.push(await shoot(page, dir, "superviseur-alarme"));
     done.push(await shoot(card, dir, "carte-alarme"));
@@ -140,7 +151,8 @@ async function onlineImages(browser: Browser, relay: TestRelay, dir: string): Pr
 
     await page.click("#onglet-liste");
     await page.selectOption("#filtre-statut", { label: "Bloqué" });
-    await page.waitForFunction(() => document.querySelectorAll("article.card").length === 1);
+    await page.waitForFunction(() => document.querySelectorAll(".list article.card").length === 1);
+    await waitForCalm(page);
     done.push(await shoot(page, dir, "superviseur-filtre"));
 
     await page.selectOption("#filtre-statut", { index: 0 });
@@ -153,7 +165,7 @@ async function onlineImages(browser: Browser, relay: TestRelay, dir: string): Pr
   const phone = await openPage(browser, `${relay.url}/`, { viewport: PHONE });
   try {
     await waitForLive(phone.page);
-    await phone.page.waitForSelector("article.card");
+    await phone.page.waitForSelector(".list article.card");
     await waitForCalm(phone.page);
     done.push(await shoot(phone.page, dir, "superviseur-telephone"));
   } finally {
@@ -177,9 +189,13 @@ async function offlineImages(browser: Browser, dir: string): Promise<string[]> {
       undefined,
       { timeout: 60_000 },
     );
-    return [
-      await shoot(view.page.locator(".topbar__tools"), dir, "superviseur-indicateur-hors-ligne"),
-    ];
+    await view.page.waitForSelector(".offline:not([hidden])");
+    // The top of the screen: indicator, banner with "Réessayer maintenant", dimmed counters.
+    await view.page.screenshot({
+      path: join(dir, "superviseur-hors-ligne.png"),
+      clip: { x: 0, y: 0, width: DESKTOP.width, height: 330 },
+    });
+    return ["superviseur-hors-ligne"];
   } finally {
     await view.context.close();
     await relay?.close();
