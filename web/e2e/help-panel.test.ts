@@ -104,7 +104,12 @@ describe("help panel", () => {
       assert.deepEqual(await axeViolations(page), [], "axe-core with the panel open");
 
       await page.keyboard.press("Escape");
-      await page.waitForSelector("dialog.help:not([open])", { state: "attached" });
+      // The dialog closes at once; its "close" event (which tidies up) is dispatched a task later.
+      await page.waitForFunction(
+        () =>
+          document.querySelector("dialog.help")?.hasAttribute("open") === false &&
+          document.querySelector(".help-button")?.getAttribute("aria-expanded") === "false",
+      );
       assert.equal(
         await page.evaluate(() => document.activeElement?.classList.contains("help-button")),
         true,
