@@ -146,7 +146,7 @@ async function onlineImages(browser: Browser, relay: TestRelay, dir: string): Pr
     );
     // Caught mid-flash: the pictures show the red glow the guides describe.
     done.push(await shoot(page, dir, "superviseur-alarme"));
-    done.push(await shoot(card, dir, "carte-alarme"));
+    done.push(await shoot(card, dir, "fiche-alarme"));
     await page.evaluate(() => window.scrollTo(0, 0));
 
     await page.click("#onglet-liste");

@@ -98,7 +98,7 @@ function content(close: HTMLButtonElement, options: HelpPanelOptions): HTMLEleme
       ),
     ),
     section(
-      "Priorité (couleur du bord gauche de la carte et de l'épingle sur la carte)",
+      "Priorité (couleur du bord gauche de la fiche et de l'épingle sur la carte)",
       h(
         "ul",
         { class: "legend" },
@@ -117,7 +117,7 @@ function content(close: HTMLButtonElement, options: HelpPanelOptions): HTMLEleme
       h(
         "p",
         {},
-        "Une carte qui vient de changer s'éclaire quelques secondes : en bleu pour un changement ordinaire, en rouge pour une alarme. La mention « mis à jour il y a … » vient de la colonne Dernière MAJ de Grist.",
+        "Une fiche qui vient de changer s'éclaire quelques secondes : en bleu pour un changement ordinaire, en rouge pour une alarme. La mention « mis à jour il y a … » est l'heure de la dernière modification de la ligne dans Grist.",
       ),
     ),
     section(
