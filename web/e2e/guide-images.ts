@@ -26,6 +26,8 @@ function morningRows(now: number): Record<string, unknown>[] {
       Type: "Espaces verts",
       Localisation: "Parc Borély, 13008 Marseille",
       Commentaire: "Arbre menaçant, périmètre balisé",
+      Latitude: 43.259,
+      Longitude: 5.3775,
       Derniere_MAJ: now - 1_500,
     }),
     row(2, {
@@ -36,6 +38,9 @@ function morningRows(now: number): Record<string, unknown>[] {
       Type: "Voirie",
       Localisation: "12 cours Lafayette, 69003 Lyon",
       Commentaire: "En attente du matériel",
+      // No coordinates: placed at its département's point (approximate) on the map.
+      Latitude: null,
+      Longitude: null,
       Derniere_MAJ: now - 3_600,
     }),
     row(3, {
@@ -45,6 +50,8 @@ function morningRows(now: number): Record<string, unknown>[] {
       Agent: "Emma Bernard",
       Type: "Propreté",
       Localisation: "Place Bellecour, 69002 Lyon",
+      Latitude: 45.7578,
+      Longitude: 4.832,
       Commentaire: "",
       Derniere_MAJ: now - 900,
     }),
@@ -56,6 +63,8 @@ function morningRows(now: number): Record<string, unknown>[] {
       Type: "Signalisation",
       Localisation: "Rue de Rivoli, 75004 Paris",
       Commentaire: "Panneau à remplacer",
+      Latitude: 48.8559,
+      Longitude: 2.3581,
       Derniere_MAJ: now - 7_200,
     }),
     row(5, {
@@ -90,6 +99,8 @@ function blockedRow(now: number): Record<string, unknown> {
     Type: "Voirie",
     Localisation: "12 rue de la République, 13001 Marseille",
     Commentaire: "Chaussée effondrée, accès impossible sans la police municipale",
+    Latitude: 43.2985,
+    Longitude: 5.3745,
     Derniere_MAJ: now,
   });
 }
@@ -125,6 +136,17 @@ async function onlineImages(browser: Browser, relay: TestRelay, dir: string): Pr
     // The tab bar at the top of the window: the picture is about the chronology.
     await page.locator('[role="tablist"]').evaluate((bar) => bar.scrollIntoView());
     done.push(await shoot(page, dir, "superviseur-chronologie"));
+    await page.click("#onglet-carte");
+    // No tiles here (closed port): the map draws the départements' outlines instead.
+    await page.waitForFunction(
+      () => document.querySelectorAll(".leaflet-overlay-pane path").length >= 90,
+    );
+    await page.waitForFunction(
+      () => document.querySelectorAll(".leaflet-marker-icon.pin").length >= 3,
+    );
+    await page.locator('[role="tablist"]').evaluate((bar) => bar.scrollIntoView());
+    done.push(await shoot(page, dir, "superviseur-carte"));
+
     await page.click("#onglet-liste");
     await page.evaluate(() => window.scrollTo(0, 0));
 

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
+import { POSITION_SOURCES } from "../../src/domain/vocabulary.ts";
 import { startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
 import { CONNECTION_KINDS } from "../src/core/connection-status.ts";
 import {
@@ -38,7 +39,7 @@ describe("help panel", () => {
     await relay?.close();
   });
 
-  it("opens from the keyboard, explains every statut, priorité and connection state, and closes on Escape", async () => {
+  it("opens from the keyboard, explains every statut, priorité, position origin and connection state, and closes on Escape", async () => {
     const view = await openPage(browser, `${relay.url}/`);
     const { page } = view;
     try {
@@ -74,6 +75,12 @@ describe("help panel", () => {
         assert.equal(await item.locator(".badge__glyph").textContent(), PRIORITY_GLYPH[kind]);
         assert.ok(plain(await item.locator(".legend__meaning").textContent()).length > 20);
       }
+      for (const source of POSITION_SOURCES) {
+        const item = page.locator(`[data-legend="position"][data-kind="${source}"]`);
+        assert.equal(await item.count(), 1, `position ${source}`);
+        assert.ok(plain(await item.locator(".legend__meaning").textContent()).length > 20);
+      }
+      assert.equal(await page.locator('[data-legend="position"][data-kind="aucune"]').count(), 1);
       for (const kind of CONNECTION_KINDS) {
         const item = page.locator(`[data-legend="connexion"][data-kind="${kind}"]`);
         assert.equal(await item.count(), 1, `connexion ${kind}`);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { POSITION_SOURCES } from "../../../src/domain/vocabulary.ts";
 import { type ConnectionKind, connectionView, type StreamPhase } from "./connection-status.ts";
-import { CONNECTION_LEGEND, PRIORITY_LEGEND, STATUS_LEGEND } from "./legend.ts";
+import { CONNECTION_LEGEND, POSITION_LEGEND, PRIORITY_LEGEND, STATUS_LEGEND } from "./legend.ts";
 import { PRIORITY_KINDS, priorityKind, STATUS_KINDS, statusKind } from "./vocabulary.ts";
 
 const NOW = 1_700_000_000_000;
@@ -63,5 +64,15 @@ describe("help legend", () => {
       assert.ok(view.label.startsWith(entry.label), `${view.label} / ${entry.label}`);
       assert.ok(entry.action.length > 0);
     }
+  });
+
+  it("explains every origin of a position, then the record without one", () => {
+    assert.deepEqual(
+      POSITION_LEGEND.map((entry) => entry.source),
+      [...POSITION_SOURCES, null],
+    );
+    const approximate = POSITION_LEGEND.find((entry) => entry.source === "departement");
+    assert.equal(approximate?.mark, "○");
+    assert.match(approximate?.meaning ?? "", /approximative/);
   });
 });

@@ -1,9 +1,10 @@
 /**
  * What the "?" help panel explains, derived from the vocabulary: one entry per statut kind,
- * priorité kind and connection state, in the vocabulary's order. The texts are keyed by kind
+ * priorité kind, position origin and connection state, in the vocabulary's order. The texts are keyed by kind
  * (a `Record` over the kind), so a kind added to the vocabulary without an explanation fails
  * the type check, and the panel iterates the kinds themselves, never a list of its own.
  */
+import { POSITION_SOURCES, type PositionSource } from "../../../src/domain/vocabulary.ts";
 import { CONNECTION_KINDS, type ConnectionKind, OFFLINE_AFTER_MS } from "./connection-status.ts";
 import {
   PRIORITY_GLYPH,
@@ -116,3 +117,33 @@ export const CONNECTION_LEGEND: readonly ConnectionLegendEntry[] = CONNECTION_KI
   kind,
   ...CONNECTION_TEXT[kind],
 }));
+
+export interface PositionLegendEntry {
+  /** null: no position at all (listed beside the map). */
+  source: PositionSource | null;
+  /** How the pin looks: "●" solid, "○" hollow, "—" none. */
+  mark: string;
+  meaning: string;
+}
+
+const POSITION_TEXT: Readonly<Record<PositionSource, Omit<PositionLegendEntry, "source">>> = {
+  grist: {
+    mark: "●",
+    meaning: "Épingle pleine : position saisie dans Grist (Latitude, Longitude).",
+  },
+  adresse: { mark: "●", meaning: "Épingle pleine : position trouvée d'après l'adresse." },
+  departement: {
+    mark: "○",
+    meaning:
+      "Épingle creuse : position approximative, au centre du département (adresse non trouvée). L'intervention est dans le département, pas à cet endroit.",
+  },
+};
+
+export const POSITION_LEGEND: readonly PositionLegendEntry[] = [
+  ...POSITION_SOURCES.map((source) => ({ source, ...POSITION_TEXT[source] })),
+  {
+    source: null,
+    mark: "—",
+    meaning: "Sans position (ni coordonnées ni code postal reconnu) : listée à côté de la carte.",
+  },
+];

@@ -10,6 +10,8 @@ import {
   CONNECTION_LEGEND,
   type ConnectionLegendEntry,
   type LegendEntry,
+  POSITION_LEGEND,
+  type PositionLegendEntry,
   PRIORITY_LEGEND,
   STATUS_LEGEND,
 } from "../core/legend.ts";
@@ -67,6 +69,22 @@ function connectionItem(entry: ConnectionLegendEntry): HTMLLIElement {
   );
 }
 
+function positionItem(entry: PositionLegendEntry): HTMLLIElement {
+  return h(
+    "li",
+    {
+      class: "legend__item",
+      attrs: { "data-legend": "position", "data-kind": entry.source ?? "aucune" },
+    },
+    h("span", {
+      class: "legend__sample legend__mark",
+      attrs: { "aria-hidden": "true" },
+      text: entry.mark,
+    }),
+    h("span", { class: "legend__meaning", text: entry.meaning }),
+  );
+}
+
 function section(title: string, ...content: HTMLElement[]): HTMLElement {
   return h("section", { class: "help__section" }, h("h3", { text: title }), ...content);
 }
@@ -118,6 +136,15 @@ function content(close: HTMLButtonElement, options: HelpPanelOptions): HTMLEleme
         "p",
         {},
         "Une fiche qui vient de changer s'éclaire quelques secondes : en bleu pour un changement ordinaire, en rouge pour une alarme. La mention « mis à jour il y a … » est l'heure de la dernière modification de la ligne dans Grist.",
+      ),
+    ),
+    section(
+      "Carte : d'où vient la position",
+      h("ul", { class: "legend" }, ...POSITION_LEGEND.map(positionItem)),
+      h(
+        "p",
+        {},
+        "Une épingle a la couleur et le symbole de la priorité. Un disque numéroté regroupe des interventions proches : cliquez dessus pour zoomer.",
       ),
     ),
     section(
