@@ -111,8 +111,10 @@ describe("Grist → relay, end to end against the Grist double", () => {
 
   it("fills the state from Grist at start, before any webhook", async () => {
     const deadline = Date.now() + 5000;
-    while ((await records(relay)).length < 2 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
+    // The sync commits the rows, then records its outcome: wait for both, not just the rows.
+    const synced = async () =>
+      (await records(relay)).length >= 2 && relay.relay.state.lastReconciliation !== null;
+    while (!(await synced()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const known = await records(relay);
     assert.deepEqual(known.map((r) => r.reference).sort(), ["INT-001", "INT-002"]);
     assert.equal(relay.relay.state.lastReconciliation?.ok, true);

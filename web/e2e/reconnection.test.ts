@@ -60,7 +60,8 @@ describe("reconnection after a relay restart", () => {
     const reconnecting = await view.page.waitForFunction(
       () => {
         const text = document.querySelector(".conn__label")?.textContent ?? "";
-        return text.startsWith("Reconnexion…") ? text : false;
+        // The time of the next attempt is filled in just after the word: wait for both.
+        return text.startsWith("Reconnexion…") && text.includes("tentative") ? text : false;
       },
       undefined,
       { timeout: 5_000 },

@@ -53,7 +53,12 @@ describe("interventionFromMappedRow", () => {
     assert.equal(record?.reference, "INT-004");
     assert.equal(record?.derniereMaj, "2026-11-24T02:03:20.000Z");
     assert.equal(record?.departement, "2A");
-    assert.equal(record?.latitude, null);
+    // No coordinates in the row: the card is placed at its département's reference point,
+    // marked as such (the map draws it hollow, "position approximative"). Ajaccio is in 2A.
+    assert.equal(record?.positionSource, "departement");
+    assert.ok(record && record.latitude !== null && record.longitude !== null);
+    assert.ok(record.latitude > 41.3 && record.latitude < 42.4, `latitude ${record.latitude}`);
+    assert.ok(record.longitude > 8.5 && record.longitude < 9.6, `longitude ${record.longitude}`);
   });
 
   it("accepts epoch seconds, numeric text coordinates and turns error cells into null", () => {
