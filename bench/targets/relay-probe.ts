@@ -5,7 +5,12 @@
  * process, so cluster workers do not overwrite each other), then starts again from zero.
  */
 import { renameSync, writeFileSync } from "node:fs";
-import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import {
+  constants,
+  monitorEventLoopDelay,
+  type PerformanceEntry,
+  PerformanceObserver,
+} from "node:perf_hooks";
 
 export interface ProbeReport {
   pid: number;

@@ -130,7 +130,10 @@ describe("tchap login", () => {
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
       body: JSON.stringify({ device_keys: { [NIGHT_BOT]: [] } }),
     });
-    assert.equal(deviceSigningStatus(await keys.json(), NIGHT_BOT, deviceId), "signed");
+    assert.equal(
+      deviceSigningStatus((await keys.json()) as Record<string, unknown>, NIGHT_BOT, deviceId),
+      "signed",
+    );
     // The relay opens the same sealed store: the private keys are there, not in a plain file.
     const stored = await stat(storeFileFor(join(dir, "tchap"), NIGHT_BOT, deviceId));
     assert.ok(stored.size > 0);

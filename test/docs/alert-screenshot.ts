@@ -74,7 +74,8 @@ export async function drawAlertScreenshot(
         : route.abort(),
     );
     await page.setContent(alertPage(exampleAlert().html));
-    await page.evaluate(() => document.fonts.ready);
+    // A string, evaluated in the page: the Node-side tsconfig has no DOM types (no `document`).
+    await page.evaluate("document.fonts.ready.then(() => true)");
     await mkdir(dirname(file), { recursive: true });
     await page.locator(".event").screenshot({ path: file });
     return file;

@@ -10,12 +10,73 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { deserialize, serialize } from "node:v8";
 
+/*
+ * The few IndexedDB shapes this file touches, typed here rather than through the DOM library:
+ * the server's tsconfig has no DOM, so server code cannot use a browser global by mistake.
+ * Keys stay opaque (`unknown`): they are read from a cursor and written back unchanged.
+ */
+type Callback = (() => void) | null;
+interface IdbRequest<T> {
+  readonly result: T;
+  readonly error: unknown;
+  onsuccess: Callback;
+  onerror: Callback;
+}
+interface IdbOpenRequest extends IdbRequest<IdbDatabase> {
+  onupgradeneeded: Callback;
+}
+interface IdbCursor {
+  readonly primaryKey: unknown;
+  readonly value: unknown;
+  continue(): void;
+}
+interface IdbIndexOptions {
+  unique: boolean;
+  multiEntry: boolean;
+}
+interface IdbObjectStore {
+  readonly keyPath: string | string[] | null;
+  readonly autoIncrement: boolean;
+  readonly indexNames: Iterable<string>;
+  index(name: string): IdbIndexOptions & { readonly keyPath: string | string[] };
+  openCursor(): IdbRequest<IdbCursor | null>;
+  put(value: unknown, key?: unknown): unknown;
+  createIndex(name: string, keyPath: string | string[], options: IdbIndexOptions): unknown;
+}
+interface IdbTransaction {
+  readonly error: unknown;
+  objectStore(name: string): IdbObjectStore;
+  oncomplete: Callback;
+  onerror: Callback;
+}
+interface IdbDatabase {
+  readonly objectStoreNames: Iterable<string>;
+  transaction(name: string, mode: "readonly" | "readwrite"): IdbTransaction;
+  createObjectStore(
+    name: string,
+    options: { keyPath: string | string[] | null; autoIncrement: boolean },
+  ): IdbObjectStore;
+  close(): void;
+}
+interface IdbFactory {
+  open(name: string, version?: number): IdbOpenRequest;
+  deleteDatabase(name: string): IdbRequest<unknown>;
+  databases(): Promise<{ name?: string; version?: number }[]>;
+}
+
+/** The global installed by fake-indexeddb/auto (session.ts imports it before any use). */
+function indexedDB(): IdbFactory {
+  const factory = (globalThis as { indexedDB?: IdbFactory }).indexedDB;
+  if (!factory) throw new Error("no IndexedDB global: import fake-indexeddb/auto first");
+  return factory;
+}
+
 interface StoreSnapshot {
   name: string;
   keyPath: string | string[] | null;
   autoIncrement: boolean;
   indexes: { name: string; keyPath: string | string[]; unique: boolean; multiEntry: boolean }[];
-  records: [IDBValidKey, unknown][];
+  records: [unknown, unknown][];
 }
 
 interface DatabaseSnapshot {
@@ -35,29 +96,29 @@ export function deriveKeys(secret: string): { fileKey: Buffer; storeKey: Uint8Ar
   return { fileKey: derive("crypto-store-file"), storeKey: new Uint8Array(derive("rust-store")) };
 }
 
-function request<T>(req: IDBRequest<T>): Promise<T> {
+function request<T>(req: IdbRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
 }
 
-function open(name: string, version?: number, upgrade?: (db: IDBDatabase) => void) {
-  const req = indexedDB.open(name, version);
+function open(name: string, version?: number, upgrade?: (db: IdbDatabase) => void) {
+  const req = indexedDB().open(name, version);
   if (upgrade) req.onupgradeneeded = () => upgrade(req.result);
   return request(req);
 }
 
 async function databaseNames(prefix: string): Promise<{ name: string; version: number }[]> {
-  const all = await indexedDB.databases();
+  const all = await indexedDB().databases();
   return all.flatMap((db) =>
     db.name?.startsWith(prefix) ? [{ name: db.name, version: db.version ?? 1 }] : [],
   );
 }
 
-async function dumpStore(db: IDBDatabase, name: string): Promise<StoreSnapshot> {
+async function dumpStore(db: IdbDatabase, name: string): Promise<StoreSnapshot> {
   const store = db.transaction(name, "readonly").objectStore(name);
-  const records: [IDBValidKey, unknown][] = [];
+  const records: [unknown, unknown][] = [];
   await new Promise<void>((resolve, reject) => {
     const cursor = store.openCursor();
     cursor.onsuccess = () => {
@@ -105,7 +166,7 @@ export async function dumpDatabases(prefix: string): Promise<DatabaseSnapshot[]>
 /** Recreates the databases of a dump, at their version so no schema migration runs. */
 export async function restoreDatabases(snapshots: DatabaseSnapshot[]): Promise<void> {
   for (const snapshot of snapshots) {
-    await request(indexedDB.deleteDatabase(snapshot.name));
+    await request(indexedDB().deleteDatabase(snapshot.name));
     const db = await open(snapshot.name, snapshot.version, (created) => {
       for (const store of snapshot.stores) {
         const objectStore = created.createObjectStore(store.name, {
@@ -142,7 +203,7 @@ export async function restoreDatabases(snapshots: DatabaseSnapshot[]): Promise<v
 
 export async function deleteDatabases(prefix: string): Promise<void> {
   for (const { name } of await databaseNames(prefix)) {
-    await request(indexedDB.deleteDatabase(name));
+    await request(indexedDB().deleteDatabase(name));
   }
 }
 

@@ -47,7 +47,7 @@ describe("fake homeserver", () => {
   it("asks for the password with a UIA session before accepting cross-signing keys, every time", async () => {
     const first = await post("/keys/device_signing/upload", "tok", { master_key: masterKey("A") });
     assert.equal(first.status, 401);
-    const challenge = await first.json();
+    const challenge = (await first.json()) as { flows: unknown; session: string };
     assert.deepEqual(challenge.flows, [{ stages: ["m.login.password"] }]);
     assert.equal(typeof challenge.session, "string");
     const unknownSession = await post("/keys/device_signing/upload", "tok", {
@@ -60,7 +60,7 @@ describe("fake homeserver", () => {
       auth: password(challenge.session, "wrong"),
     });
     assert.equal(wrong.status, 401);
-    assert.equal((await wrong.json()).errcode, "M_FORBIDDEN");
+    assert.equal(((await wrong.json()) as { errcode: string }).errcode, "M_FORBIDDEN");
     const accepted = await post("/keys/device_signing/upload", "tok", {
       master_key: masterKey("A"),
       auth: password(challenge.session),
@@ -72,9 +72,9 @@ describe("fake homeserver", () => {
       auth: password(challenge.session),
     });
     assert.equal(replay.status, 401);
-    const query = await (
+    const query = (await (
       await post("/keys/query", "other", { device_keys: { "@bot:x": [] } })
-    ).json();
+    ).json()) as { master_keys: Record<string, unknown> };
     assert.deepEqual(query.master_keys["@bot:x"], masterKey("A"));
   });
 
