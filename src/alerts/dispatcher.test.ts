@@ -11,6 +11,7 @@ import {
   type FakeHomeserver,
   startFakeHomeserver,
 } from "../../test/support/alerts/fake-homeserver.ts";
+import { waitFor } from "../../test/support/redis.ts";
 import { MemoryStore } from "../store/memory-store.ts";
 import type { Outbox } from "../store/outbox.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
@@ -441,22 +442,46 @@ describe("alert dispatcher", () => {
 
   it("runs on its own once started, wakes up on demand and stops cleanly", async () => {
     const store = new MemoryStore();
-    const dispatcher = new AlertDispatcher({
-      outbox: store,
-      senders: createSenders(config),
-      pollIntervalMs: 60_000,
-    });
-    dispatcher.start();
+    let reads = 0;
+    const counted: Outbox = {
+      ...withMarkSent(store, (key, now) => store.markSent(key, now)),
+      due: (now, limit) => {
+        reads++;
+        return store.due(now, limit);
+      },
+    };
+    const started = (outbox: Outbox) => {
+      const running = new AlertDispatcher({
+        outbox,
+        senders: createSenders(config),
+        pollIntervalMs: 60_000,
+      });
+      running.start();
+      return running;
+    };
+    const bodies = () => homeserver.messages.map((message) => String(message.content.body));
+    const dispatcher = started(counted);
     await commitWithAlerts(store, [gristRow(50, { Priorite: "Urgente" })], planner());
     dispatcher.wake();
-    for (let i = 0; i < 200 && homeserver.messages.length === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.equal(homeserver.messages.length, 1, "sent without waiting for the 60 s poll");
+    await waitFor("the first alert", () => homeserver.messages.length === 1);
+    assert.match(bodies()[0] ?? "", /INT-050/, "sent without waiting for the 60 s poll");
     await dispatcher.stop();
-    await commitWithAlerts(store, [gristRow(51, { Priorite: "Urgente" })], planner());
-    dispatcher.wake();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(homeserver.messages.length, 1, "nothing sent after stop");
+    const readsAtStop = reads;
+    // A control dispatcher that is still running gets the same wake-up: once it has delivered,
+    // a live dispatcher has had the time to deliver too, so the checks below are not vacuous.
+    const controlStore = new MemoryStore();
+    const control = started(controlStore);
+    try {
+      await commitWithAlerts(store, [gristRow(51, { Priorite: "Urgente" })], planner());
+      await commitWithAlerts(controlStore, [gristRow(52, { Priorite: "Urgente" })], planner());
+      dispatcher.wake();
+      control.wake();
+      await waitFor("the control's alert", () => bodies().some((b) => b.includes("INT-052")));
+    } finally {
+      await control.stop();
+    }
+    assert.equal(reads, readsAtStop, "the stopped dispatcher never read the outbox again");
+    assert.ok(!bodies().some((body) => body.includes("INT-051")), "nothing sent after stop");
+    assert.equal(homeserver.messages.length, 2);
   });
 });
