@@ -235,6 +235,31 @@ describe("Reconciler", () => {
     assert.match(warnings[0] ?? "", /grist-realtime setup/);
   });
 
+  /**
+   * Runs a control reconciler on the same timer until it has reconciled `runs` times. Once it
+   * has, a reconciler that stop() had not stopped would have run too: negative checks made after
+   * this are not vacuous.
+   */
+  async function controlReconciles(intervalMs: number, runs: number): Promise<void> {
+    let seen = 0;
+    let done = () => {};
+    const enough = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const control = reconciler({
+      intervalMs,
+      onResult: (result) => {
+        if (result.source === "reconciliation" && ++seen === runs) done();
+      },
+    });
+    await control.start();
+    try {
+      await enough;
+    } finally {
+      await control.stop();
+    }
+  }
+
   it("keeps reconciling on its timer until stopped", async () => {
     let seen = () => {};
     const threeRuns = new Promise<void>((resolve) => {
@@ -255,7 +280,19 @@ describe("Reconciler", () => {
       results.slice(0, 3).map((x) => x.source),
       ["sync", "reconciliation", "reconciliation"],
     );
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await controlReconciles(1, 3);
     assert.equal(results.length, count, "no run after stop");
+  });
+
+  it("cancels a timer already armed when stopped between runs", async () => {
+    const idle = reconciler({ intervalMs: 20 });
+    await idle.start(); // the sync is done and the next run is waiting on its timer
+    await idle.stop();
+    await controlReconciles(20, 2);
+    assert.deepEqual(
+      results.map((x) => x.source),
+      ["sync"],
+      "no run after stop",
+    );
   });
 });
