@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import {
   type GristDouble,
   startGristDouble,
@@ -37,21 +37,33 @@ async function records(relay: TestRelay) {
   return body.records;
 }
 
-describe("Grist → relay, end to end against the Grist double", () => {
-  const dir = mkdtempSync(join(tmpdir(), "grist-realtime-chain-"));
-  let grist: GristDouble;
-  let relay: TestRelay;
-  let stream: SseConnection;
-  const out: string[] = [];
+interface Chain {
+  grist: GristDouble;
+  relay: TestRelay;
+  close(): Promise<void>;
+}
 
-  before(async () => {
-    const port = await freePort();
-    grist = await startGristDouble({
-      apiKeys: [KEY],
-      docs: [{ id: DOC, access: { [KEY]: "owners" } }],
-      allowedWebhookDomains: `localhost:${port}`,
-      waitDelayMs: 20,
-    });
+/**
+ * A Grist double with two rows, `setup` run against it, and a relay started on the port setup
+ * registered: each test gets its own, so none depends on what another changed or on their order.
+ */
+async function startChain(): Promise<Chain> {
+  const dir = mkdtempSync(join(tmpdir(), "grist-realtime-chain-"));
+  const port = await freePort();
+  const grist = await startGristDouble({
+    apiKeys: [KEY],
+    docs: [{ id: DOC, access: { [KEY]: "owners" } }],
+    allowedWebhookDomains: `localhost:${port}`,
+    waitDelayMs: 20,
+  });
+  let relay: TestRelay | undefined;
+  const close = async () => {
+    await relay?.close();
+    await grist.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const out: string[] = [];
     const io = {
       stdout: { write: (t: string) => out.push(t) },
       stderr: { write: (t: string) => out.push(t) },
@@ -101,13 +113,46 @@ describe("Grist → relay, end to end against the Grist double", () => {
         RECONCILE_INTERVAL_MS: "300",
       },
     });
+    return { grist, relay, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Waits for the relay's initial sync, so a change made in Grist afterwards is a change. */
+async function synced(relay: TestRelay): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!relay.relay.state.lastReconciliation?.ok) {
+    if (Date.now() > deadline) throw new Error("the initial sync did not finish");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("Grist → relay, end to end against the Grist double", () => {
+  let chain: Chain;
+  let grist: GristDouble;
+  let relay: TestRelay;
+  let stream: SseConnection | undefined;
+
+  beforeEach(async () => {
+    chain = await startChain();
+    ({ grist, relay } = chain);
+    stream = undefined;
   });
-  after(async () => {
+  afterEach(async () => {
     stream?.close();
-    await relay?.close();
-    await grist?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await chain?.close();
   });
+
+  /** The relay's stream, opened once its initial sync is done and its snapshot received. */
+  async function liveStream(): Promise<SseConnection> {
+    await synced(relay);
+    const opened = await openSse(`${relay.url}/events`);
+    stream = opened;
+    await opened.waitFor((m) => m.event === "snapshot");
+    return opened;
+  }
 
   it("fills the state from Grist at start, before any webhook", async () => {
     const deadline = Date.now() + 5000;
@@ -121,19 +166,19 @@ describe("Grist → relay, end to end against the Grist double", () => {
   });
 
   it("streams a change made in Grist through the webhook setup registered", async () => {
-    stream = await openSse(`${relay.url}/events`);
-    await stream.waitFor((m) => m.event === "snapshot");
+    const events = await liveStream();
     grist.updateRow(DOC, "Interventions", 1, { Statut: "Bloqué" });
-    const update = await stream.waitFor((m) => m.event === "record.updated");
+    const update = await events.waitFor((m) => m.event === "record.updated");
     const event = update.json as { source: string; changes: Record<string, { to: unknown }> };
     assert.equal(event.source, "webhook");
     assert.equal(event.changes.statut?.to, "Bloqué");
   });
 
   it("repairs a webhook Grist lost, within one reconciliation", async () => {
+    const events = await liveStream();
     grist.dropNextDeliveries(1);
     grist.updateRow(DOC, "Interventions", 2, { Statut: "Terminé" });
-    const repaired = await stream.waitFor(
+    const repaired = await events.waitFor(
       (m) => (m.json as { record?: { id: number; statut: string } }).record?.statut === "Terminé",
       5000,
     );
@@ -141,8 +186,9 @@ describe("Grist → relay, end to end against the Grist double", () => {
   });
 
   it("turns a row deleted in Grist into record.removed", async () => {
+    const events = await liveStream();
     grist.deleteRow(DOC, "Interventions", 2);
-    const removed = await stream.waitFor((m) => m.event === "record.removed", 5000);
+    const removed = await events.waitFor((m) => m.event === "record.removed", 5000);
     assert.equal((removed.json as { record: { id: number } }).record.id, 2);
     assert.deepEqual(
       (await records(relay)).map((r) => r.id),
@@ -151,7 +197,8 @@ describe("Grist → relay, end to end against the Grist double", () => {
   });
 
   it("emits nothing when reconciliation finds Grist and the relay in agreement", async () => {
-    const before = stream.messages.length;
+    const events = await liveStream();
+    const before = events.messages.length;
     // Proof a reconciliation ran meanwhile (two, so one started after `before`): without it,
     // "nothing emitted" would also hold if reconciliation had stopped.
     const state = relay.relay.state;
@@ -163,6 +210,6 @@ describe("Grist → relay, end to end against the Grist double", () => {
     }
     assert.equal(seen.size, 3, "two reconciliations ran");
     assert.equal(state.lastReconciliation?.ok, true);
-    assert.equal(stream.messages.length, before);
+    assert.equal(events.messages.length, before);
   });
 });
