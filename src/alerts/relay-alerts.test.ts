@@ -8,10 +8,27 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { acceptedSends, startFakeHomeserver } from "../../test/support/alerts/fake-homeserver.ts";
-import { gristRow, startTestRelay } from "../../test/support/test-relay.ts";
+import { waitFor } from "../../test/support/redis.ts";
+import { gristRow, startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
 
 const ROOM = "!astreinte:tchap.test";
 const TOKEN = "bot-access-token";
+
+/** The relay's outbox counts, as operators read them. */
+async function alertCounts(relay: TestRelay) {
+  const status = (await (await fetch(`${relay.url}/api/alerts`)).json()) as {
+    counts: { sent: number; pending: number };
+  };
+  return status.counts;
+}
+
+/** Waits until the outbox holds nothing left to send: no later send can come after this. */
+async function drained(relay: TestRelay, sent: number) {
+  await waitFor(`${sent} alerts sent, none pending`, async () => {
+    const counts = await alertCounts(relay);
+    return counts.sent === sent && counts.pending === 0;
+  });
+}
 
 describe("alerts sent by the relay", () => {
   const dir = mkdtempSync(join(tmpdir(), "grist-realtime-alerts-"));
@@ -58,9 +75,7 @@ describe("alerts sent by the relay", () => {
       gristRow(1, { Priorite: "Urgente", Commentaire: hostile }),
       gristRow(2),
     ]);
-    const deadline = Date.now() + 5000;
-    while (homeserver.messages.length < 1 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await drained(relay, 1);
     assert.equal(acceptedSends(homeserver).length, 1, "one alert for the one urgent row");
     const content = homeserver.messages[0]?.content as {
       msgtype: string;
@@ -79,25 +94,20 @@ describe("alerts sent by the relay", () => {
       gristRow(2, { Priorite: "Urgente" }),
       gristRow(3, { Priorite: "Urgente" }),
     ]);
-    await new Promise((r) => setTimeout(r, 300));
+    // The relay tried during the outage, so the restart below has failed attempts to resume.
+    await waitFor("a send refused by the outage", () =>
+      homeserver.requests.some((r) => r.url.includes("/send/") && r.status === 502),
+    );
     await relay.close();
     relay = await startTestRelay({ dataDir, env });
     homeserver.setOutage(null);
-    const second = Date.now() + 8000;
-    while (homeserver.messages.length < 3 && Date.now() < second)
-      await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 300));
+    await drained(relay, 3);
     const references = homeserver.messages
       .map((m) => /INT-\d+/.exec(String(m.content.body))?.[0])
       .sort();
     assert.deepEqual(references, ["INT-001", "INT-002", "INT-003"], "each alert exactly once");
     // Counted as requests the homeserver accepted, not as messages it deduplicated.
     assert.equal(acceptedSends(homeserver).length, 3);
-    const status = (await (await fetch(`${relay.url}/api/alerts`)).json()) as {
-      counts: { sent: number; pending: number };
-    };
-    assert.equal(status.counts.sent, 3);
-    assert.equal(status.counts.pending, 0);
     await relay.close();
     await homeserver.close();
   });
