@@ -194,6 +194,8 @@ export class CuttableProxy {
   readonly #server: ReturnType<typeof createServer>;
   readonly #sockets = new Set<Socket>();
   #cut = false;
+  /** What clients sent to Redis since the last restore() (last 64 KB): shows a command got through. */
+  sentSinceRestore = "";
 
   private constructor(server: ReturnType<typeof createServer>, port: number) {
     this.#server = server;
@@ -227,6 +229,9 @@ export class CuttableProxy {
         upstream.destroy();
       });
     }
+    client.on("data", (chunk: Buffer) => {
+      this.sentSinceRestore = (this.sentSinceRestore + chunk.toString("latin1")).slice(-65_536);
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   }
@@ -238,6 +243,7 @@ export class CuttableProxy {
 
   restore(): void {
     this.#cut = false;
+    this.sentSinceRestore = "";
   }
 
   async close(): Promise<void> {
