@@ -50,8 +50,11 @@ describe("taking a stream's socket from Node's HTTP server", () => {
     const { client, received } = await stream("GET /other HTTP/1.1\r\nHost: x\r\n\r\n");
     const { request, ok } = taken.shift() as (typeof taken)[number];
     assert.equal(ok, true);
-    client.write("garbage that is not HTTP\r\n\r\n");
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => client.write("garbage that is not HTTP\r\n\r\n", resolve));
+    // The server side has read every byte the client sent, garbage included, before we go on.
+    while (request.socket.bytesRead < client.bytesWritten)
+      await new Promise((r) => setTimeout(r, 5));
+    assert.equal(request.socket.destroyed, false, "the garbage did not end the stream");
     request.socket.write("data: still here\n\n");
     while (!received().includes("data: still here")) await new Promise((r) => setTimeout(r, 5));
     client.destroy();
