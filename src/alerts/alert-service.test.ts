@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { commitWithAlerts, gristRow } from "../../test/support/alerts/events.ts";
 import {
+  acceptedSends,
   type FakeHomeserver,
   startFakeHomeserver,
 } from "../../test/support/alerts/fake-homeserver.ts";
@@ -54,5 +55,7 @@ describe("alert service", () => {
       await service.stop();
     }
     assert.deepEqual(await store.counts(), { pending: 0, sent: 1, failed: 0 });
+    // Stopped with nothing pending: no later send can come, so this count is final.
+    assert.equal(acceptedSends(homeserver).length, 1, "one request reached the homeserver");
   });
 });
