@@ -7,7 +7,7 @@ import {
   relayEvent,
 } from "../../test/support/alerts/events.ts";
 import { MemoryStore } from "../store/memory-store.ts";
-import { AlertPayloadSchema, alertTxnId } from "./payload.ts";
+import { AlertPayloadSchema } from "./payload.ts";
 import { createAlertPlanner } from "./planner.ts";
 import {
   type AlertRule,
@@ -79,13 +79,19 @@ describe("alert planner", () => {
       record: intervention({ priorite: "Urgente" }),
     });
     const payload = AlertPayloadSchema.parse(plan([event])[0]?.payload);
-    assert.equal(payload.txnId, alertTxnId("42:tchap", event.time));
+    // Worked out outside the code: "grt" + base64url(sha256("42:tchap\n" + event time))[0..32],
+    // `printf '42:tchap\n2026-11-24T09:30:01.120Z' | openssl dgst -sha256 -binary | base64`.
+    assert.equal(event.time, "2026-11-24T09:30:01.120Z");
+    assert.equal(payload.txnId, "grtpgFqR6lySSlDTQrfivmo2yujmOVJjI2K");
     assert.equal(
       AlertPayloadSchema.parse(plan([event])[0]?.payload).txnId,
       payload.txnId,
       "same alert, same txnId",
     );
-    assert.notEqual(alertTxnId("42:tchap", "2027-01-01T00:00:00.000Z"), payload.txnId);
+    const later = AlertPayloadSchema.parse(
+      plan([{ ...event, time: "2027-01-01T00:00:00.000Z" }])[0]?.payload,
+    );
+    assert.notEqual(later.txnId, payload.txnId, "another event time, another txnId");
   });
 
   it("keeps the whole event for webhooks only, and no secret in any payload", () => {
