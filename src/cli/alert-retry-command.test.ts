@@ -16,6 +16,7 @@ let app: FastifyInstance;
 let url = "";
 const store = new MemoryStore();
 let key = "";
+let planner: ReturnType<typeof createAlertPlanner>;
 
 before(async () => {
   const config = parseAlertsConfig(
@@ -26,7 +27,8 @@ before(async () => {
     },
     { baseDir: "." },
   );
-  await commitWithAlerts(store, [gristRow(3, { Priorite: "Urgente" })], createAlertPlanner(config));
+  planner = createAlertPlanner(config);
+  await commitWithAlerts(store, [gristRow(3, { Priorite: "Urgente" })], planner);
   const [planned] = await store.list({ limit: 1 });
   key = planned?.key ?? "";
   await store.markFailed(key, "requête refusée par le destinataire (400)", Date.now());
@@ -60,7 +62,13 @@ describe("grist-realtime alert retry", () => {
   });
 
   it("says why the relay refused, with its error code", async () => {
-    const again = await run(["retry", key, "--url", url], { AUTH_JWT_SECRET: JWT_SECRET });
+    // An alert of its own still waiting to be sent (not failed), whatever ran before.
+    await commitWithAlerts(store, [gristRow(4, { Priorite: "Urgente" })], planner);
+    const waiting = (await store.list({ limit: 100 })).find((item) => item.key !== key);
+    assert.equal(waiting?.status, "pending");
+    const again = await run(["retry", waiting.key, "--url", url], {
+      AUTH_JWT_SECRET: JWT_SECRET,
+    });
     assert.equal(again.code, 1);
     assert.match(again.stderr, /HTTP 409.*RELAY_ERR_ALERT_NOT_FAILED/);
     const unsigned = await run(["retry", key, "--url", url]);

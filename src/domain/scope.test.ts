@@ -133,6 +133,10 @@ describe("a subscriber scoped to département 13", () => {
   });
 
   it("reads the same in /api/events: an addition, then an id-only removal, nothing from 69", async () => {
+    // Row 17's own moves, 69 → 13 → 69, so this test reads what it made, run alone or not.
+    await relay.postWebhook([gristRow(17, LYON)]);
+    await relay.postWebhook([gristRow(17, MARSEILLE)], { event: "update" });
+    await relay.postWebhook([gristRow(17, LYON)], { event: "update" });
     const response = await fetch(`${relay.url}/api/events?limit=1000&token=${token}`);
     assert.equal(response.status, 200);
     const text = await response.text();
@@ -140,9 +144,9 @@ describe("a subscriber scoped to département 13", () => {
     const { events } = JSON.parse(text) as {
       events: { type: string; record: { id: number }; changes?: unknown }[];
     };
-    const about7 = events.filter((e) => e.record.id === 7);
+    const about17 = events.filter((e) => e.record.id === 17);
     assert.deepEqual(
-      about7.map((e) => [e.type, e.changes]),
+      about17.map((e) => [e.type, e.changes]),
       [
         ["record.added", undefined],
         ["record.removed", undefined],
