@@ -45,6 +45,7 @@ let relayPort: number;
 let n8nOptions: N8nOptions;
 let n8n: N8nServer | null = null;
 let alertUrl: string;
+let credentialsFile: string;
 let row = 100;
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>) {
@@ -78,6 +79,30 @@ function mailsAbout(reference: string): number {
   return smtp.mails.filter((mail) => mail.data.includes(reference)).length;
 }
 
+interface ExecutionView {
+  id: number;
+  status: string;
+  /** n8n's serialised run data: node outputs (headers included) and the error, as stored. */
+  data: string;
+}
+
+/** The latest executions of a workflow whose stored data mentions `text`, newest first. */
+function executionsMentioning(workflowId: string, text: string): ExecutionView[] {
+  const db = new DatabaseSync(join(work, "n8n", ".n8n", "database.sqlite"), { readOnly: true });
+  try {
+    const rows = db
+      .prepare(
+        `SELECT e.id AS id, e.status AS status, d.data AS data FROM execution_entity e
+         JOIN execution_data d ON d.executionId = e.id
+         WHERE e.workflowId = ? ORDER BY e.id DESC LIMIT 200`,
+      )
+      .all(workflowId) as unknown as ExecutionView[];
+    return rows.filter((r) => r.data.includes(text));
+  } finally {
+    db.close();
+  }
+}
+
 /** Status of the latest executions of a workflow, newest first, read from n8n's database. */
 function executionStatuses(workflowId: string): string[] {
   const db = new DatabaseSync(join(work, "n8n", ".n8n", "database.sqlite"), { readOnly: true });
@@ -89,6 +114,74 @@ function executionStatuses(workflowId: string): string[] {
   } finally {
     db.close();
   }
+}
+
+/** The environment the README asks for; each setup mistake below removes one part of it. */
+function goodEnv(): Record<string, string> {
+  return {
+    RELAY_URL: relay.url,
+    GRIST_REALTIME_ALERT_SECRET: ALERT_SECRET,
+    NODE_FUNCTION_ALLOW_BUILTIN: "crypto",
+    N8N_BLOCK_ENV_ACCESS_IN_NODE: "false",
+  };
+}
+
+async function restartN8n(env: Record<string, string>): Promise<void> {
+  await n8n?.stop();
+  n8n = null;
+  n8nOptions = { ...n8nOptions, env };
+  await startAndWaitForWebhooks();
+}
+
+/** A correctly signed alert posted straight to n8n, as the relay would send it. */
+function signedAlert(delivery: string, title: string): Promise<Response> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const body = JSON.stringify({ type: "grist-realtime.alert", id: delivery, title, text: title });
+  return fetch(alertUrl, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      "X-Grist-Realtime-Timestamp": timestamp,
+      "X-Grist-Realtime-Signature": signBody(ALERT_SECRET, timestamp, body),
+      "X-Grist-Realtime-Delivery": delivery,
+    },
+    body,
+  });
+}
+
+/**
+ * Proves what one setup mistake does: a signed alert gets 500 from n8n, the execution that
+ * carried it is `error` for the expected reason, the relay's pending alert (`reference`) meets
+ * the same 500 and stays pending, and no e-mail leaves.
+ */
+async function refusedWith500(reference: string, delivery: string, reason: RegExp) {
+  const title = `Essai ${delivery}`;
+  const response = await signedAlert(delivery, title);
+  assert.equal(response.status, 500, await response.clone().text());
+  const failed = await until("exécution en erreur", 20_000, async () => {
+    const runs = executionsMentioning("RelaisVersEmail1", delivery);
+    return runs.find((run) => run.status === "error") ?? null;
+  });
+  assert.match(failed.data, reason);
+  // The relay's own retry, after this restart, met the same refusal.
+  const key = (await alertFor(reference))?.key ?? "";
+  const sinceId = failed.id;
+  const retried = await until("un nouvel essai du relais refusé", 60_000, async () => {
+    // Finished ones only: an execution still under way is `new` or `running`.
+    const runs = executionsMentioning("RelaisVersEmail1", key).filter(
+      (run) => run.id > sinceId && run.status !== "new" && run.status !== "running",
+    );
+    return runs.length > 0 ? runs : null;
+  });
+  assert.deepEqual(
+    retried.map((run) => run.status).filter((status) => status !== "error"),
+    [],
+  );
+  assert.match(retried[0]?.data ?? "", reason);
+  const alert = await alertFor(reference);
+  assert.equal(alert?.status, "pending", "retried, not given up");
+  assert.equal(mailsAbout(reference), 0);
+  assert.equal(mailsAbout(title), 0);
 }
 
 async function startRelay(): Promise<void> {
@@ -137,7 +230,9 @@ before(async () => {
           destinations: ["n8n-courriel"],
         },
       ],
-      delivery: { backoffBaseMs: 500, backoffMaxMs: 2000 },
+      // Quick retries, yet one alert stays pending through four n8n restarts (about 1 min,
+      // several under load): waits of 2–4 s within the most attempts the schema allows.
+      delivery: { backoffBaseMs: 500, backoffMaxMs: 4000, maxAttempts: 100 },
     }),
   );
   relayPort = 0;
@@ -146,15 +241,11 @@ before(async () => {
     install,
     userFolder: join(work, "n8n"),
     port: n8nPort,
-    env: {
-      RELAY_URL: relay.url,
-      GRIST_REALTIME_ALERT_SECRET: ALERT_SECRET,
-      NODE_FUNCTION_ALLOW_BUILTIN: "crypto",
-      N8N_BLOCK_ENV_ACCESS_IN_NODE: "false",
-    },
+    env: goodEnv(),
   };
   // The README's steps, in its order: credentials, workflows, publish, then start.
   const credentials = join(work, "identifiants.json");
+  credentialsFile = credentials;
   writeFileSync(
     credentials,
     JSON.stringify([
@@ -358,5 +449,97 @@ describe("the n8n workflows in a real n8n", () => {
     } finally {
       await startRelay();
     }
+  });
+});
+
+describe("setup mistakes in a real n8n (n8n restarted for each)", () => {
+  // One alert of the relay stays pending through every mistake, and must leave once at the end.
+  let reference = "";
+
+  before(async () => {
+    const { NODE_FUNCTION_ALLOW_BUILTIN: _, ...env } = goodEnv();
+    await restartN8n(env);
+    reference = await urgentIntervention();
+    const failing = await until("un essai refusé par n8n", 60_000, async () => {
+      const found = await alertFor(reference);
+      return found && found.attempts >= 1 ? found : null;
+    });
+    assert.equal(failing.status, "pending", "retried, not given up");
+    assert.match(failing.lastError ?? "", /\(500\)/);
+  });
+
+  it("answers 500 when n8n runs without NODE_FUNCTION_ALLOW_BUILTIN (crypto refused)", async () => {
+    await refusedWith500(reference, "sans-crypto", /Module 'crypto' is disallowed/);
+  });
+
+  it("answers 500 when n8n blocks $env (N8N_BLOCK_ENV_ACCESS_IN_NODE not set to false)", async () => {
+    const { N8N_BLOCK_ENV_ACCESS_IN_NODE: _, ...env } = goodEnv();
+    await restartN8n(env);
+    await refusedWith500(reference, "env-bloque", /access to env vars denied/);
+  });
+
+  it("answers 503 to Grist when n8n blocks $env, so Grist keeps the batch", async () => {
+    // Same n8n as the case above: RELAY_URL cannot be read, nothing reaches the relay.
+    const response = await fetch(`${n8n?.url}/webhook/grist-realtime?event=add`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${GRIST_TO_N8N}`, "Content-Type": "application/json" },
+      body: JSON.stringify([gristRow(950, { Agent: "Env Bloque" })]),
+    });
+    assert.equal(response.status, 503, await response.clone().text());
+    const failed = await until("exécution en erreur", 20_000, async () => {
+      const runs = executionsMentioning("GristVersRelais1", "Env Bloque");
+      return runs.find((run) => run.status === "error") ?? null;
+    });
+    assert.match(failed.data, /access to env vars denied/);
+    const stored = (await (await fetch(`${relay.url}/api/interventions`)).json()) as {
+      records: { agent?: string }[];
+    };
+    assert.ok(!stored.records.some((record) => record.agent === "Env Bloque"));
+  });
+
+  it("answers 500 when GRIST_REALTIME_ALERT_SECRET is missing from n8n's environment", async () => {
+    const { GRIST_REALTIME_ALERT_SECRET: _, ...env } = goodEnv();
+    await restartN8n(env);
+    // n8n appends "[line N]" to the error the Code node threw (the bare text is also in the code).
+    await refusedWith500(
+      reference,
+      "sans-secret",
+      /GRIST_REALTIME_ALERT_SECRET n'est pas défini dans l'environnement de n8n \[line/,
+    );
+  });
+
+  it("answers 500 when the SMTP credential does not exist", async () => {
+    await n8n?.stop();
+    n8n = null;
+    // As if the operator had skipped that credential: n8n's own CLI cannot delete one.
+    const db = new DatabaseSync(join(work, "n8n", ".n8n", "database.sqlite"));
+    try {
+      db.prepare("DELETE FROM shared_credentials WHERE credentialsId = ?").run("SmtpAlertesInter");
+      const { changes } = db
+        .prepare("DELETE FROM credentials_entity WHERE id = ?")
+        .run("SmtpAlertesInter");
+      assert.equal(changes, 1);
+    } finally {
+      db.close();
+    }
+    await restartN8n(goodEnv());
+    await refusedWith500(
+      reference,
+      "sans-smtp",
+      /Credential with ID \\*"SmtpAlertesInter\\*" does not exist/,
+    );
+  });
+
+  it("once the setup is fixed, the relay's retries deliver the pending alert exactly once", async () => {
+    // The README's fix: import the credentials again (n8n already runs with the right variables).
+    const result = await runN8nCli(n8nOptions, [
+      "import:credentials",
+      `--input=${credentialsFile}`,
+    ]);
+    assert.equal(result.code, 0, result.output);
+    await until("alerte envoyée", 120_000, async () =>
+      (await alertFor(reference))?.status === "sent" ? true : null,
+    );
+    assert.equal(mailsAbout(reference), 1);
   });
 });
