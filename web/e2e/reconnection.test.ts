@@ -50,21 +50,30 @@ describe("reconnection after a relay restart", () => {
     await waitForLive(view.page);
     await view.page.waitForSelector('.tl__item:has-text("INT-002")');
     await view.page.evaluate(() => {
-      (window as unknown as { __noReload: boolean }).__noReload = true;
+      const page = window as unknown as { __noReload: boolean; __labels: string[] };
+      page.__noReload = true;
+      // Every text the indicator shows, recorded as it changes: on a loaded machine the page
+      // may pass from "Reconnexion…" to "Hors ligne" between two polls of the test.
+      page.__labels = [];
+      const label = document.querySelector(".conn__label");
+      if (label)
+        new MutationObserver(() => page.__labels.push(label.textContent ?? "")).observe(label, {
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
     });
 
     await relay.close();
     relay = undefined;
-    // The label read in the same tick that saw it: on a loaded machine the page may already
-    // have moved on to "Hors ligne" by the time a second read arrives.
     const reconnecting = await view.page.waitForFunction(
-      () => {
-        const text = document.querySelector(".conn__label")?.textContent ?? "";
-        // The time of the next attempt is filled in just after the word: wait for both.
-        return text.startsWith("Reconnexion…") && text.includes("tentative") ? text : false;
-      },
+      () =>
+        (window as unknown as { __labels: string[] }).__labels.find(
+          // The time of the next attempt is filled in just after the word: wait for both.
+          (text) => text.startsWith("Reconnexion…") && text.includes("tentative"),
+        ) ?? false,
       undefined,
-      { timeout: 5_000 },
+      { timeout: 10_000 },
     );
     assert.match(
       plain(String(await reconnecting.jsonValue())),
