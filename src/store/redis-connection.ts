@@ -80,10 +80,10 @@ export class RedisConnection {
       // node-redis emits an error on every failed attempt: log the transition only.
       if (this.#down) return;
       this.#down = true;
-      this.#logger.warn({ redis: this.#role, err: error.message }, "connexion Redis perdue");
+      this.#logger.warn({ redis: this.#role, err: error.message }, "Redis connection lost");
     });
     this.#client.on("ready", () => {
-      if (this.#down) this.#logger.info({ redis: this.#role }, "connexion Redis rétablie");
+      if (this.#down) this.#logger.info({ redis: this.#role }, "Redis connection restored");
       this.#everReady = true;
       this.#down = false;
       for (const listener of this.#readyListeners) listener();

@@ -165,7 +165,7 @@ export class RedisLease implements Lease {
         this.#failing = true;
         this.#logger.warn(
           { lease: this.#key, err: (error as Error).message },
-          "bail non renouvelé",
+          "lease not renewed",
         );
       }
       return;
@@ -174,11 +174,11 @@ export class RedisLease implements Lease {
     if (held) {
       this.#validUntil = sentAt + this.#ttlMs - this.#marginMs;
       this.#scheduleExpiry();
-      if (!wasHolder) this.#logger.info({ lease: this.#key }, "bail acquis");
+      if (!wasHolder) this.#logger.info({ lease: this.#key }, "lease acquired");
     } else if (wasHolder) {
       this.#validUntil = 0;
       this.#abortRunning();
-      this.#logger.warn({ lease: this.#key }, "bail perdu au profit d'une autre instance");
+      this.#logger.warn({ lease: this.#key }, "lease lost to another instance");
     }
   }
 
@@ -195,6 +195,6 @@ export class RedisLease implements Lease {
   }
 
   #abortRunning(): void {
-    for (const controller of this.#running) controller.abort(new Error("bail perdu"));
+    for (const controller of this.#running) controller.abort(new Error("lease lost"));
   }
 }

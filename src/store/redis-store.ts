@@ -183,7 +183,7 @@ export class RedisStore implements EventStore, Outbox {
         events.push(decodeEntry(entry, this.#epoch));
       } catch (error) {
         // Not written by this relay (or corrupted): skip it rather than stop the stream.
-        this.#logger.error({ err: (error as Error).message }, "entrée illisible dans le flux");
+        this.#logger.error({ err: (error as Error).message }, "unreadable entry in the stream");
       }
     }
     // Another instance may have started a new epoch (keys deleted): follow it, so the ids
