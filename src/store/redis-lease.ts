@@ -163,10 +163,7 @@ export class RedisLease implements Lease {
       // Keep the current validity: it runs out by itself if Redis stays away.
       if (!this.#failing) {
         this.#failing = true;
-        this.#logger.warn(
-          { lease: this.#key, err: (error as Error).message },
-          "lease not renewed",
-        );
+        this.#logger.warn({ lease: this.#key, err: (error as Error).message }, "lease not renewed");
       }
       return;
     }
