@@ -52,6 +52,10 @@ describe("reconnection after a relay restart", () => {
     await view.page.evaluate(() => {
       const page = window as unknown as { __noReload: boolean; __labels: string[] };
       page.__noReload = true;
+      // In an empty network namespace (how CI runs the tests) Chromium reports
+      // navigator.onLine = false, and the page rightly says "Hors ligne" at once. This test is
+      // about the relay going away while the browser's own network is up: say it is.
+      Object.defineProperty(Navigator.prototype, "onLine", { get: () => true });
       // Every text the indicator shows, recorded as it changes: on a loaded machine the page
       // may pass from "Reconnexion…" to "Hors ligne" between two polls of the test.
       page.__labels = [];
