@@ -6,6 +6,7 @@ import {
   type FakeHomeserver,
   startFakeHomeserver,
 } from "../../test/support/alerts/fake-homeserver.ts";
+import { waitUntil } from "../../test/support/wait.ts";
 import { MemoryStore } from "../store/memory-store.ts";
 import { createAlertService } from "./alert-service.ts";
 import { alertsConfigFromTchap } from "./rules.ts";
@@ -22,12 +23,6 @@ before(async () => {
   });
 });
 after(() => homeserver.close());
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !condition(); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe("alert service", () => {
   it("sends an alert right after the commit that planned it, without waiting for the poll", async () => {
@@ -47,7 +42,11 @@ describe("alert service", () => {
     try {
       await commitWithAlerts(store, [gristRow(1, { Priorite: "Normale" })], service.planner);
       await commitWithAlerts(store, [gristRow(1, { Priorite: "Urgente" })], service.planner);
-      await until(() => homeserver.messages.length > 0);
+      await waitUntil(
+        () => homeserver.messages.length > 0,
+        3000,
+        "the alert to reach the homeserver",
+      );
       assert.equal(homeserver.messages.length, 1);
       assert.match(String(homeserver.messages[0]?.content.body), /Priorité : Normale → Urgente/);
     } finally {

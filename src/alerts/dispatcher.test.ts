@@ -11,7 +11,7 @@ import {
   type FakeHomeserver,
   startFakeHomeserver,
 } from "../../test/support/alerts/fake-homeserver.ts";
-import { waitFor } from "../../test/support/redis.ts";
+import { waitFor } from "../../test/support/wait.ts";
 import { MemoryStore } from "../store/memory-store.ts";
 import type { Outbox } from "../store/outbox.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";

@@ -9,6 +9,7 @@ import {
   startFakeHomeserver,
 } from "../../test/support/alerts/fake-homeserver.ts";
 import { type Supervisor, startSupervisor } from "../../test/support/alerts/matrix-supervisor.ts";
+import { waitUntil } from "../../test/support/wait.ts";
 import { MemoryStore } from "../store/memory-store.ts";
 import { createAlertService } from "./alert-service.ts";
 import { alertsConfigFromTchap } from "./rules.ts";
@@ -44,14 +45,6 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe("encrypted alert under rate limiting", () => {
   it("retries a 429 on the encrypted send once the wait has passed, and the room gets it exactly once", async () => {
     const store = new MemoryStore();
@@ -74,7 +67,7 @@ describe("encrypted alert under rate limiting", () => {
       await commitWithAlerts(store, [gristRow(1, { Priorite: "Urgente" })], service.planner);
       const [message] = await supervisor.waitForMessages(1);
       assert.match(String(message?.content.body), /Priorité : Normale → Urgente/);
-      await until(() => homeserver.messages.length > 0);
+      await waitUntil(() => homeserver.messages.length > 0, 20_000);
     } finally {
       unsubscribe();
       await service.stop();

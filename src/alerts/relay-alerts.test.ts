@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { acceptedSends, startFakeHomeserver } from "../../test/support/alerts/fake-homeserver.ts";
-import { waitFor } from "../../test/support/redis.ts";
 import { gristRow, startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
+import { waitFor } from "../../test/support/wait.ts";
 
 const ROOM = "!astreinte:tchap.test";
 const TOKEN = "bot-access-token";

@@ -9,6 +9,7 @@ import {
 } from "../../test/support/geocoder/geoplateforme-double.ts";
 import { openSse } from "../../test/support/sse-client.ts";
 import { gristRow, startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
+import { waitUntil } from "../../test/support/wait.ts";
 
 const PRADO = "12 avenue du Prado, 13008 Marseille";
 const PRADO_ANSWER: KnownAddress = {
@@ -36,14 +37,6 @@ async function records(relay: TestRelay): Promise<Map<number, RecordView>> {
     records: RecordView[];
   };
   return new Map(body.records.map((record) => [record.id, record]));
-}
-
-async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function geocodingEnv(double: GeoplateformeDouble): Record<string, string> {

@@ -6,19 +6,12 @@ import {
   startGristDouble,
 } from "../../test/support/grist-double/grist-double.ts";
 import { startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
+import { waitUntil } from "../../test/support/wait.ts";
 
 const DOC = "docWriteBack0000000001";
 const PRADO = "12 avenue du Prado, 13008 Marseille";
 const LILLE = "3 rue Esquermoise, 59000 Lille";
 const BORDEAUX = "5 quai des Chartrons, 33000 Bordeaux";
-
-async function waitUntil(check: () => boolean, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("GEOCODE_WRITE_BACK", () => {
   let grist: GristDouble;

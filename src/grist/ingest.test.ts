@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { startGristDouble } from "../../test/support/grist-double/grist-double.ts";
 import { openSse } from "../../test/support/sse-client.ts";
 import { startTestRelay, type TestRelay } from "../../test/support/test-relay.ts";
+import { waitUntil } from "../../test/support/wait.ts";
 import { buildColumnMapping } from "../domain/column-mapping.ts";
 import { NOOP_METRICS } from "../metrics/metrics.ts";
 import { MemoryStore } from "../store/memory-store.ts";
@@ -173,11 +174,3 @@ describe("a webhook row whose Derniere_MAJ moves backward", () => {
 
 const DOC = "docOlder000000000000001";
 const KEY = "older-api-key";
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

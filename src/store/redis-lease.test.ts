@@ -6,8 +6,8 @@ import {
   startTestRedis,
   ThrowawayRedis,
   uniqueTestPrefix,
-  waitFor,
 } from "../../test/support/redis.ts";
+import { waitFor } from "../../test/support/wait.ts";
 import { RedisLease, type RedisLeaseOptions } from "./redis-lease.ts";
 
 const prefixes: string[] = [];

@@ -12,8 +12,8 @@ import {
   startTestRedis,
   ThrowawayRedis,
   uniqueTestPrefix,
-  waitFor,
 } from "../../test/support/redis.ts";
+import { waitFor } from "../../test/support/wait.ts";
 import type { RelayEvent } from "../domain/events.ts";
 import { RedisConnection } from "./redis-connection.ts";
 import { storeKeys } from "./redis-keys.ts";

@@ -9,7 +9,7 @@ import {
   describeEventStoreContract,
   sampleRecord,
 } from "../../test/support/event-store-contract.ts";
-import { waitFor } from "../../test/support/redis.ts";
+import { waitFor } from "../../test/support/wait.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "grist-realtime-sqlite-"));

@@ -11,17 +11,10 @@ import { RawSse } from "../resilience/raw-sse.ts";
 import { NGINX, startNginx, type TestNginx } from "../support/deploy/nginx.ts";
 import { openSse } from "../support/sse-client.ts";
 import { gristRow, startTestRelay, type TestRelay } from "../support/test-relay.ts";
+import { waitFor } from "../support/wait.ts";
 
 const skip = existsSync(NGINX) ? false : "nginx is not installed (apt-get install nginx-light)";
 const SECRET = "a-test-secret-of-at-least-32-characters!";
-
-async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`${what} not reached in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("nginx with the shipped configuration", { skip, timeout: 120_000 }, () => {
   let relay: TestRelay;
@@ -91,13 +84,15 @@ describe("nginx with the shipped configuration", { skip, timeout: 120_000 }, () 
       body: "[]",
     });
     // nginx writes a request's line when it ends: wait for both.
-    await waitUntil(
-      () => /GET \/events\?departement=13&token=\S* /.test(nginx.accessLog()),
+    await waitFor(
       "the stream's log line",
+      () => /GET \/events\?departement=13&token=\S* /.test(nginx.accessLog()),
+      10_000,
     );
-    await waitUntil(
-      () => /POST \/webhooks\/grist\?/.test(nginx.accessLog()),
+    await waitFor(
       "the webhook's log line",
+      () => /POST \/webhooks\/grist\?/.test(nginx.accessLog()),
+      10_000,
     );
     const log = nginx.accessLog();
     assert.match(log, /GET \/events\?departement=13&token=\*\*\* HTTP\/1\.1" 200/);

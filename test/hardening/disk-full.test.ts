@@ -9,9 +9,9 @@ import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { waitFor } from "../support/redis.ts";
 import { type RelayProcess, startRelayProcess } from "../support/relay-process.ts";
 import { gristRow } from "../support/test-relay.ts";
+import { waitFor } from "../support/wait.ts";
 
 const SECRET = "disk-full-webhook-secret";
 const mountPoint = mkdtempSync(join(tmpdir(), "grist-realtime-full-"));

@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CuttableProxy, ThrowawayRedis, waitFor } from "../support/redis.ts";
+import { CuttableProxy, ThrowawayRedis } from "../support/redis.ts";
 import { openSse } from "../support/sse-client.ts";
 import { gristRow, startTestRelay, type TestRelay } from "../support/test-relay.ts";
+import { waitFor } from "../support/wait.ts";
 
 describe("a Redis follower that falls behind retention", () => {
   let redis: ThrowawayRedis;

@@ -6,8 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ThrowawayRedis, waitFor } from "../support/redis.ts";
+import { ThrowawayRedis } from "../support/redis.ts";
 import { gristRow, startTestRelay, type TestRelay } from "../support/test-relay.ts";
+import { waitFor } from "../support/wait.ts";
 
 const TIMEOUT_MS = 1000;
 

@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { waitFor } from "../support/redis.ts";
 import { openSse } from "../support/sse-client.ts";
 import { gristRow, startTestRelay, type TestRelay } from "../support/test-relay.ts";
+import { waitFor } from "../support/wait.ts";
 
 const QUEUE_BYTES = 65_536;
 const STALL_MS = 1500;

@@ -10,10 +10,11 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ThrowawayRedis, uniqueTestPrefix, waitFor } from "../support/redis.ts";
+import { ThrowawayRedis, uniqueTestPrefix } from "../support/redis.ts";
 import { type RelayProcess, runCli, startRelayProcess } from "../support/relay-process.ts";
 import { openSse, type SseConnection } from "../support/sse-client.ts";
 import { gristRow } from "../support/test-relay.ts";
+import { waitFor } from "../support/wait.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "grist-realtime-workers-"));
 after(() => rmSync(dataDir, { recursive: true, force: true }));

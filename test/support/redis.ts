@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createConnection, createServer, type Socket } from "node:net";
 import { RedisConnection } from "../../src/store/redis-connection.ts";
+import { freePort, waitFor } from "./wait.ts";
 
 export interface TestRedis {
   url: string;
@@ -74,30 +75,6 @@ export function deleteKeys(url: string, prefix: string): Promise<number> {
 
 export function countKeys(url: string, prefix: string): Promise<number> {
   return forEachKeyPage(url, prefix, "test-count", async (_connection, keys) => keys.length);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
-/** Polls `check` every 20 ms until it holds or `timeoutMs` passes. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** A private, memory-only `redis-server` on a fixed free port, so it can restart on the same URL. */

@@ -3,19 +3,8 @@
  * for a line in that output, and a check that a PID is gone.
  */
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  server.close();
-  await once(server, "close");
-  return port;
-}
+export { freePort } from "../wait.ts";
 
 export interface Started {
   child: ChildProcess;

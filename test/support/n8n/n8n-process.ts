@@ -4,19 +4,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { N8nInstall } from "./n8n-install.ts";
 import { pathWithOurNode } from "./n8n-install.ts";
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
+export { freePort } from "../wait.ts";
 
 export interface N8nOptions {
   install: N8nInstall;
