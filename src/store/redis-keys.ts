@@ -14,6 +14,8 @@ export interface StoreKeys {
   prunedThrough: string;
   /** String: the epoch of the history held under this prefix (event-ids.ts). */
   epoch: string;
+  /** Hash: minute since the Unix epoch → events committed in it (for /api/status). */
+  eventsPerMinute: string;
   /** Sorted set of pending outbox keys by next attempt time (ms). */
   outboxDue: string;
   /** Sorted set of outbox keys in a status, by last update time (ms). */
@@ -32,6 +34,7 @@ export function storeKeys(prefix: string): StoreKeys {
     records: `${prefix}records`,
     prunedThrough: `${prefix}pruned-through`,
     epoch: `${prefix}epoch`,
+    eventsPerMinute: `${prefix}events-per-minute`,
     outboxDue: `${prefix}outbox:due`,
     outboxStatus: (status) => `${prefix}outbox:${status}`,
     outboxItem: (key) => `${prefix}outbox:item:${key}`,

@@ -61,8 +61,8 @@ return reply
  * write goes through this script together with an event. The ids are computed by the caller
  * (it needs them for the outbox entries) from that newest id, so they are always accepted.
  *
- * KEYS: records, events, prunedThrough, outboxDue, outbox pending set, epoch, then one outbox
- * item hash per outbox entry.
+ * KEYS: records, events, prunedThrough, outboxDue, outbox pending set, epoch, events per
+ * minute, then one outbox item hash per outbox entry.
  * ARGV: expected last id ('' when none), approximate max length ('' for none), now (ms),
  * epoch, event count, then per event: id, record key, record JSON ('' to remove), event JSON; then per
  * outbox entry: key, destination, payload JSON.
@@ -78,6 +78,9 @@ for _ = 1, count do
   local id, key, record, event = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   i = i + 4
   redis.call('XADD', events, id, 'event', event, 'epoch', epoch)
+  -- Counted per minute of the id's time, so "events in the last hour" never walks the stream.
+  local ms = tonumber(string.match(id, '^(%d+)'))
+  redis.call('HINCRBY', KEYS[7], string.format('%d', math.floor(ms / 60000)), 1)
   if record == '' then
     redis.call('HDEL', records, key)
   else
@@ -95,7 +98,7 @@ if maxLen ~= '' and count > 0 and redis.call('XTRIM', events, 'MAXLEN', '~', max
     redis.call('SET', prunedThrough, string.format('%d', tonumber(ms) - 1) .. '-18446744073709551615')
   end
 end
-local item = 7
+local item = 8
 while i <= #ARGV do
   local key, destination, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   i = i + 3
@@ -148,20 +151,23 @@ return { epochOf(KEYS[2], ARGV[3]), entries }
 `);
 
 /**
- * Counts the entries at or after an id, page by page so memory stays bounded, up to a cap so
- * one call cannot hold the server for long on a huge backlog.
+ * Counts the events committed at or after a time: the entries of its own minute read from the
+ * stream (at most a minute of events), every later minute from the counters COMMIT keeps. The
+ * work is bounded by one minute and the number of counters, never by the backlog, so an admin
+ * polling /api/status cannot stall Redis for every instance.
  *
- * KEYS: events. ARGV: start id "<ms>-0", cap. Reply: the count (at most the cap).
+ * KEYS: events, events per minute. ARGV: time (ms). Reply: the count.
  */
 export const COUNT_SINCE = new LuaScript(`
-local count, cursor, cap = 0, ARGV[1], tonumber(ARGV[2])
-while count < cap do
-  local page = redis.call('XRANGE', KEYS[1], cursor, '+', 'COUNT', 1000)
-  count = count + #page
-  if #page < 1000 then break end
-  cursor = '(' .. page[#page][1]
+local since = tonumber(ARGV[1])
+local minute = math.floor(since / 60000)
+local count = #redis.call('XRANGE', KEYS[1], string.format('%d', since) .. '-0',
+  '(' .. string.format('%d', (minute + 1) * 60000) .. '-0')
+local flat = redis.call('HGETALL', KEYS[2])
+for i = 1, #flat, 2 do
+  if tonumber(flat[i]) > minute then count = count + tonumber(flat[i + 1]) end
 end
-return math.min(count, cap)
+return count
 `);
 
 /** KEYS: events, epoch. ARGV: candidate epoch. Reply: [newest id ever added or null, epoch]. */
@@ -172,7 +178,8 @@ return { lastId(KEYS[1]), epochOf(KEYS[2], ARGV[1]) }
 /**
  * Drops history by age then by count and records the newest id removed.
  *
- * KEYS: events, prunedThrough. ARGV: age boundary "<ms>-0" ('' for none), max events.
+ * KEYS: events, prunedThrough, events per minute. ARGV: age boundary "<ms>-0" ('' for none),
+ * max events.
  * Reply: number of entries removed.
  */
 export const PRUNE = new LuaScript(`
@@ -198,5 +205,16 @@ if excess > 0 then
   removed = removed + redis.call('XTRIM', events, 'MAXLEN', ARGV[2])
 end
 if lastRemoved then redis.call('SET', KEYS[2], lastRemoved) end
+if ARGV[1] ~= '' then
+  -- Minute counters live as long as the history they count: bounded by the age policy.
+  local oldest = math.floor(tonumber(string.match(ARGV[1], '^(%d+)')) / 60000)
+  local stale = {}
+  for _, field in ipairs(redis.call('HKEYS', KEYS[3])) do
+    if tonumber(field) < oldest then stale[#stale + 1] = field end
+  end
+  for start = 1, #stale, 1000 do
+    redis.call('HDEL', KEYS[3], unpack(stale, start, math.min(start + 999, #stale)))
+  end
+end
 return removed
 `);

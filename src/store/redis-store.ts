@@ -261,6 +261,7 @@ export class RedisStore implements EventStore, Outbox {
       this.#keys.outboxDue,
       this.#keys.outboxStatus("pending"),
       this.#keys.epoch,
+      this.#keys.eventsPerMinute,
       ...entries.map((entry) => this.#keys.outboxItem(entry.key)),
     ];
     const outcome = await COMMIT.run(this.#connection, scriptKeys, args);
@@ -308,8 +309,9 @@ export class RedisStore implements EventStore, Outbox {
   }
 
   async countSince(sinceMs: number): Promise<number> {
-    const start = `${Math.max(0, Math.floor(sinceMs))}-0`;
-    return Number(await COUNT_SINCE.run(this.#connection, [this.#keys.events], [start, "1000000"]));
+    const since = String(Math.max(0, Math.floor(sinceMs)));
+    const keys = [this.#keys.events, this.#keys.eventsPerMinute];
+    return Number(await COUNT_SINCE.run(this.#connection, keys, [since]));
   }
 
   async snapshot(): Promise<Snapshot> {
@@ -330,7 +332,7 @@ export class RedisStore implements EventStore, Outbox {
     const oldestKeptMs = Math.floor(now - policy.maxAgeMs);
     const removed = await PRUNE.run(
       this.#connection,
-      [this.#keys.events, this.#keys.prunedThrough],
+      [this.#keys.events, this.#keys.prunedThrough, this.#keys.eventsPerMinute],
       [oldestKeptMs > 0 ? `${oldestKeptMs}-0` : "", String(Math.max(0, policy.maxEvents))],
     );
     return Number(removed);
